@@ -186,4 +186,3 @@ func TestSchoolsScope(t *testing.T) {
 		assert.True(t, got.UsesGroupsEffective())
 	})
 }
-
