@@ -46,8 +46,7 @@ const (
 // ParseKind accepts the Vigie kinds and the labels of the national school directory
 // ("Collège", "Lycée", "Lycée professionnel", ...).
 func ParseKind(s string) Kind {
-	t := strings.ToLower(strings.TrimSpace(s))
-	t = strings.NewReplacer("è", "e", "é", "e", "É", "e").Replace(t)
+	t := fold(s)
 	switch {
 	case t == "college" || strings.HasPrefix(t, "college"):
 		return KindCollege
@@ -179,3 +178,16 @@ func (s Step) Info() (StepInfo, error) {
 
 // String returns "étape N".
 func (s Step) String() string { return fmt.Sprintf("étape %d", int(s)) }
+
+// AcademyDisplayName turns an academy code into a name: "clermont-ferrand" -> "Clermont-Ferrand".
+func AcademyDisplayName(code string) string {
+	b := []byte(code)
+	up := true
+	for i, c := range b {
+		if up && c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+		up = c == '-' || c == ' '
+	}
+	return string(b)
+}

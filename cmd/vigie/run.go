@@ -1,0 +1,166 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sort"
+	"strings"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/config"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+// Exit statuses.
+const (
+	exitOK       = 0
+	exitFailure  = 1 // the command ran and found problems (vigie check: at risk or not ready)
+	exitBadInput = 2 // usage error or bad input
+)
+
+// env bundles what every command receives: no globals.
+type env struct {
+	args   []string
+	getenv func(string) string
+	stdout io.Writer
+	stderr io.Writer
+}
+
+type command struct {
+	name    string
+	summary string
+	run     func(ctx context.Context, e env) error
+}
+
+func commands() []command {
+	return []command{
+		{"serve", "start the web server (API and pages), the scheduler, and apply pending migrations", cmdServe},
+		{"migrate", "apply pending migrations (up) or show them (status)", cmdMigrate},
+		{"schools", "manage the schools registry: schools import --academy CODE FILE.csv", cmdSchools},
+		{"version", "print the version", cmdVersion},
+	}
+}
+
+// usageError is a command-line mistake: exit status 2 with the message.
+type usageError struct{ msg string }
+
+func (e usageError) Error() string { return e.msg }
+
+func usagef(format string, args ...any) error { return usageError{fmt.Sprintf(format, args...)} }
+
+// exitError carries a specific exit status without a message of its own.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
+// run is the whole program; main only wires the process to it.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		usage(stdout)
+		if len(args) == 0 {
+			return exitBadInput
+		}
+		return exitOK
+	}
+	for _, c := range commands() {
+		if c.name != args[0] {
+			continue
+		}
+		err := c.run(ctx, env{args: args[1:], getenv: getenv, stdout: stdout, stderr: stderr})
+		return report(stderr, c.name, err)
+	}
+	fmt.Fprintf(stderr, "vigie: unknown command %q\n", args[0])
+	usage(stderr)
+	return exitBadInput
+}
+
+func report(stderr io.Writer, name string, err error) int {
+	var ee exitError
+	var ue usageError
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.As(err, &ee):
+		return ee.code
+	case errors.Is(err, flag.ErrHelp):
+		return exitOK
+	case errors.As(err, &ue):
+		fmt.Fprintf(stderr, "vigie %s: %s\n", name, ue.msg)
+		return exitBadInput
+	case errors.Is(err, apperr.ErrInvalid):
+		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
+		return exitBadInput
+	default:
+		fmt.Fprintf(stderr, "vigie %s: %v\n", name, err)
+		return exitFailure
+	}
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintln(w, "Vigie: readiness of school directories for the GAR handover.")
+	fmt.Fprintln(w, "\nUsage: vigie <command> [flags]\n\nCommands:")
+	cs := commands()
+	sort.Slice(cs, func(i, j int) bool { return cs[i].name < cs[j].name })
+	for _, c := range cs {
+		fmt.Fprintf(w, "  %-10s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintln(w, "\nRun 'vigie <command> -h' for the flags of a command. Every flag also reads a VIGIE_* environment variable.")
+}
+
+// flags returns a flag set with every configuration flag registered.
+func flags(name string, e env) *flag.FlagSet {
+	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	config.Register(fs)
+	return fs
+}
+
+// parse parses args and loads the configuration.
+func parse(fs *flag.FlagSet, e env, args []string) (config.Config, error) {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return config.Config{}, err
+		}
+		return config.Config{}, usageError{err.Error()}
+	}
+	cfg, err := config.Load(fs, e.getenv)
+	if err != nil {
+		return config.Config{}, usageError{err.Error()}
+	}
+	return cfg, nil
+}
+
+func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+	var level slog.Level
+	_ = level.UnmarshalText([]byte(cfg.LogLevel))
+	opts := &slog.HandlerOptions{Level: level}
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, opts))
+	}
+	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+func buildVersion() string {
+	v := version
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range bi.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				v += " (" + s.Value[:12] + ")"
+			}
+		}
+		v += " " + bi.GoVersion
+	}
+	return strings.TrimSpace(v)
+}
+
+func cmdVersion(_ context.Context, e env) error {
+	fmt.Fprintln(e.stdout, "vigie", buildVersion())
+	return nil
+}
