@@ -67,11 +67,17 @@ type Snapshot struct {
 // SourceInfo describes the file a source's facts come from.
 type SourceInfo struct {
 	File           string    `json:"file"`
+	Entry          string    `json:"entry,omitempty"` // the XML entry inside File when File is a zip
 	ExportedAt     time.Time `json:"exported_at"`
 	ExportTimeFrom string    `json:"export_time_from"` // one of the TimeFrom* constants
 	ImportedAt     time.Time `json:"imported_at"`
 	SHA256         string    `json:"sha256"`
 	ImportID       int64     `json:"import_id,omitempty"`
+	// SchoolYear is the school year the file declares (0 when it carries none, e.g. the ENT
+	// feed): a source is usable only when it is the campaign's.
+	SchoolYear int `json:"school_year,omitempty"`
+	// Warnings are the reader's remarks on the file (merged blocks, ignored entries...).
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // Division (classe) as each source sees it.

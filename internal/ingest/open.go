@@ -1,0 +1,251 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"compress/flate"
+	"errors"
+	"fmt"
+	"hash"
+	"hash/crc32"
+	"io"
+	"path"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
+)
+
+// entry is one XML document of an upload: the upload itself, or one entry of a zip.
+type entry struct {
+	upload  string    // the upload's name
+	name    string    // the entry's name inside the zip; "" for a bare file
+	modTime time.Time // the zip entry's modified time; zero when unknown
+	open    func() (io.ReadCloser, error)
+}
+
+// label names the entry in messages: "a.zip (b.xml)" or "b.xml".
+func (e entry) label() string {
+	if e.name == "" {
+		return e.upload
+	}
+	return e.upload + " (" + e.name + ")"
+}
+
+// xmlName is the XML file's own name: the zip entry's base name, or the upload's.
+func (e entry) xmlName() string {
+	if e.name == "" {
+		return e.upload
+	}
+	return path.Base(e.name)
+}
+
+// budget counts uncompressed bytes across the entries of one read (a feed spans several).
+type budget struct {
+	used, max int64
+	what      string // "school file" or "federating directory feed"
+}
+
+var (
+	zipMagic      = []byte("PK\x03\x04")
+	emptyZipMagic = []byte("PK\x05\x06")
+)
+
+// openUpload lists the XML documents of an upload. A zip may hold several; the caller decides
+// whether that is allowed (only for a federating directory feed).
+func openUpload(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
+	if u.Size <= 0 || u.Content == nil {
+		return nil, nil, apperr.Input(u.Name, 0, "", "empty file")
+	}
+	head := make([]byte, 4)
+	n, err := u.Content.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, nil, fmt.Errorf("read %s: %w", u.Name, err)
+	}
+	head = head[:n]
+	if bytes.Equal(head, zipMagic) || bytes.Equal(head, emptyZipMagic) {
+		return openZip(u, lim, bud)
+	}
+	if u.Size > bud.max {
+		return nil, nil, tooLarge(u.Name, bud)
+	}
+	e := entry{upload: u.Name, open: func() (io.ReadCloser, error) {
+		g := &guard{r: io.NopCloser(io.NewSectionReader(u.Content, 0, u.Size)), file: u.Name, bud: bud, lim: lim}
+		return g, nil
+	}}
+	return []entry{e}, nil, nil
+}
+
+func tooLarge(file string, bud *budget) error {
+	return &apperr.InputError{File: file, Msg: fmt.Sprintf(
+		"uncompressed content exceeds the limit of %d MiB for a %s", bud.max>>20, bud.what), Err: apperr.ErrTooLarge}
+}
+
+// noise reports zip entries that archivers add beside the real file.
+func noise(name string) bool {
+	base := path.Base(name)
+	return strings.HasPrefix(name, "__MACOSX/") || strings.Contains(name, "/__MACOSX/") ||
+		strings.HasPrefix(base, "._") || base == ".DS_Store" || strings.EqualFold(base, "Thumbs.db") ||
+		strings.HasSuffix(name, "/")
+}
+
+func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
+	zr, err := zip.NewReader(u.Content, u.Size)
+	// Names with ".." only matter when extracting to disk, which we never do.
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, nil, &apperr.InputError{File: u.Name, Msg: "not a readable zip archive", Err: err}
+	}
+	var xmls, others []*zip.File
+	for _, f := range zr.File {
+		if f.FileInfo().IsDir() || noise(f.Name) {
+			continue
+		}
+		if strings.EqualFold(path.Ext(f.Name), ".xml") {
+			xmls = append(xmls, f)
+		} else {
+			others = append(others, f)
+		}
+	}
+	var warnings []string
+	switch {
+	case len(xmls) == 0 && len(others) == 1:
+		// A single file without the .xml extension: try it, the root element will tell.
+		xmls = others
+		warnings = append(warnings, fmt.Sprintf("zip entry %s has no .xml extension; read as XML", others[0].Name))
+	case len(xmls) == 0:
+		names := fileNames(others)
+		if isOfficeDocument(names) {
+			return nil, nil, apperr.Input(u.Name, 0, "", "this is an office document (spreadsheet or text), not an export: upload the XML file or the zip that holds it")
+		}
+		if len(names) == 0 {
+			return nil, nil, apperr.Input(u.Name, 0, "", "the zip archive is empty")
+		}
+		return nil, nil, apperr.Input(u.Name, 0, "", "the zip archive holds no XML file (entries: %s)", strings.Join(names, ", "))
+	default:
+		for _, f := range others {
+			warnings = append(warnings, fmt.Sprintf("zip entry %s ignored: not an XML file", f.Name))
+		}
+	}
+	sort.Slice(xmls, func(i, j int) bool { return xmls[i].Name < xmls[j].Name })
+	entries := make([]entry, 0, len(xmls))
+	for _, f := range xmls {
+		entries = append(entries, entry{upload: u.Name, name: f.Name, modTime: zipTime(f), open: func() (io.ReadCloser, error) {
+			return openZipEntry(u.Name, f, lim, bud)
+		}})
+	}
+	return entries, warnings, nil
+}
+
+func fileNames(fs []*zip.File) []string {
+	out := make([]string, len(fs))
+	for i, f := range fs {
+		out[i] = f.Name
+	}
+	return out
+}
+
+func isOfficeDocument(names []string) bool {
+	for _, n := range names {
+		if n == "[Content_Types].xml" || n == "mimetype" {
+			return true
+		}
+	}
+	return false
+}
+
+// zipTime returns an entry's modified time. MS-DOS times carry no zone: archive/zip returns
+// them as UTC wall clock, and French exports are written on Paris wall clock.
+func zipTime(f *zip.File) time.Time {
+	t := f.Modified
+	if t.IsZero() || t.Year() < 1981 {
+		return time.Time{}
+	}
+	if t.Location() == time.UTC {
+		return time.Date(t.Year(), t.Month(), t.Day(), t.Hour(), t.Minute(), t.Second(), 0, paris())
+	}
+	return t
+}
+
+// openZipEntry decompresses an entry itself from its raw bytes so that the size and the
+// compression ratio are counted on the bytes actually read, never trusted from the headers.
+func openZipEntry(upload string, f *zip.File, lim Limits, bud *budget) (io.ReadCloser, error) {
+	label := upload + " (" + f.Name + ")"
+	raw, err := f.OpenRaw()
+	if err != nil {
+		return nil, &apperr.InputError{File: label, Msg: "corrupt zip entry", Err: err}
+	}
+	cr := &countingReader{r: raw}
+	var rc io.ReadCloser
+	switch f.Method {
+	case zip.Store:
+		rc = io.NopCloser(cr)
+	case zip.Deflate:
+		rc = flate.NewReader(cr)
+	default:
+		return nil, apperr.Input(label, 0, "", "unsupported zip compression method %d: re-create the zip with the standard (deflate) method", f.Method)
+	}
+	return &guard{r: rc, file: label, bud: bud, lim: lim, compressed: cr, crc: crc32.NewIEEE(), wantCRC: f.CRC32, wantSize: f.UncompressedSize64, zipped: true}, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// guard enforces the size budget and, for zip entries, the compression ratio and the CRC.
+type guard struct {
+	r          io.ReadCloser
+	file       string
+	bud        *budget
+	lim        Limits
+	n          int64
+	compressed *countingReader
+	crc        hash.Hash32
+	wantCRC    uint32
+	wantSize   uint64
+	zipped     bool
+	err        error
+}
+
+func (g *guard) Read(p []byte) (int, error) {
+	if g.err != nil {
+		return 0, g.err
+	}
+	n, err := g.r.Read(p)
+	g.n += int64(n)
+	g.bud.used += int64(n)
+	if g.bud.used > g.bud.max {
+		g.err = tooLarge(g.file, g.bud)
+		return 0, g.err
+	}
+	if g.zipped {
+		g.crc.Write(p[:n])
+		if g.n > g.lim.RatioGrace && g.n > g.lim.MaxRatio*max(g.compressed.n, 1) {
+			g.err = &apperr.InputError{File: g.file, Msg: fmt.Sprintf(
+				"compression ratio above %d:1 (a zip bomb?): refused", g.lim.MaxRatio), Err: apperr.ErrTooLarge}
+			return 0, g.err
+		}
+		if errors.Is(err, io.EOF) {
+			if uint64(g.n) != g.wantSize || (g.wantCRC != 0 && g.crc.Sum32() != g.wantCRC) {
+				g.err = apperr.Input(g.file, 0, "", "corrupt zip entry: size or checksum does not match")
+				return n, g.err
+			}
+		}
+	}
+	if err != nil && !errors.Is(err, io.EOF) {
+		if _, ok := errors.AsType[*apperr.InputError](err); !ok {
+			err = &apperr.InputError{File: g.file, Msg: "corrupt or truncated content", Err: err}
+		}
+		g.err = err
+	}
+	return n, err
+}
+
+func (g *guard) Close() error { return g.r.Close() }

@@ -1,0 +1,164 @@
+package ingest
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/fact"
+)
+
+// Meta describes the file a part was read from. The store persists it with the part.
+type Meta struct {
+	Source fact.Source `json:"source"`
+	File   string      `json:"file"`            // the upload's name
+	Entry  string      `json:"entry,omitempty"` // the XML entry inside a zip, when zipped
+	UAI    string      `json:"uai,omitempty"`
+	// SchoolYear is the first calendar year of the school year (2026 for 2026-2027); 0 when
+	// the file does not say (AAF feeds).
+	SchoolYear int `json:"school_year,omitempty"`
+	// ExportedAt is when the producing software wrote the file; ExportTimeFrom says how it was
+	// obtained (one of the fact.TimeFrom* constants).
+	ExportedAt     time.Time `json:"exported_at"`
+	ExportTimeFrom string    `json:"export_time_from"`
+	ReceivedAt     time.Time `json:"received_at"`
+	SHA256         string    `json:"sha256,omitempty"` // of the upload's bytes as received
+	Size           int64     `json:"size,omitempty"`   // uncompressed XML bytes read
+	Warnings       []string  `json:"warnings,omitempty"`
+}
+
+func (m *Meta) warnf(format string, args ...any) {
+	m.Warnings = append(m.Warnings, fmt.Sprintf(format, args...))
+}
+
+// Part is what one upload yields: exactly one of the fields is set. It is the unit the store
+// persists per import (as JSON) and that Build joins.
+type Part struct {
+	STS          *STSPart          `json:"sts,omitempty"`
+	SIECLE       *SIECLEPart       `json:"siecle,omitempty"`
+	Structures   *StructuresPart   `json:"siecle_structures,omitempty"`
+	Nomenclature *NomenclaturePart `json:"siecle_nomenclature,omitempty"`
+	Links        *LinksPart        `json:"links,omitempty"`
+	ENT          *ENTPart          `json:"ent,omitempty"`
+}
+
+// Meta returns the metadata of the part's payload, or nil for an empty Part.
+func (p *Part) Meta() *Meta {
+	switch {
+	case p == nil:
+		return nil
+	case p.STS != nil:
+		return &p.STS.Meta
+	case p.SIECLE != nil:
+		return &p.SIECLE.Meta
+	case p.Structures != nil:
+		return &p.Structures.Meta
+	case p.Nomenclature != nil:
+		return &p.Nomenclature.Meta
+	case p.Links != nil:
+		return &p.Links.Meta
+	case p.ENT != nil:
+		return &p.ENT.Meta
+	}
+	return nil
+}
+
+// normUAI canonicalises a UAI for comparison: trimmed, upper case.
+func normUAI(s string) string { return strings.ToUpper(strings.TrimSpace(s)) }
+
+// checkUAI applies the caller's expected UAI to the one a file declares. A file that does not
+// declare one takes the expected UAI, with a warning; without either the file is refused.
+func (o Options) checkUAI(m *Meta, file string, line int, field, uai string) error {
+	uai = normUAI(uai)
+	want := normUAI(o.UAI)
+	switch {
+	case uai == "" && want == "":
+		return &apperr.InputError{File: file, Line: line, Field: field, Msg: "the file does not say which school it is for (no UAI)"}
+	case uai == "":
+		m.warnf("no UAI in %s: assumed %s", field, want)
+		uai = want
+	case want != "" && uai != want:
+		return &apperr.InputError{File: file, Line: line, Field: field,
+			Msg: fmt.Sprintf("this file is for school %s, not %s", uai, want)}
+	}
+	m.UAI = uai
+	return nil
+}
+
+// checkYear applies the caller's expected school year to the one a file declares.
+func (o Options) checkYear(m *Meta, file string, line int, field, year string) error {
+	year = strings.TrimSpace(year)
+	if year == "" {
+		if o.SchoolYear != 0 {
+			m.warnf("no school year in %s: assumed %d", field, o.SchoolYear)
+		} else {
+			m.warnf("no school year in %s", field)
+		}
+		m.SchoolYear = o.SchoolYear
+		return nil
+	}
+	y, ok := parseYear(year)
+	if !ok {
+		return &apperr.InputError{File: file, Line: line, Field: field, Msg: fmt.Sprintf("%q is not a school year", year)}
+	}
+	if o.SchoolYear != 0 && y != o.SchoolYear {
+		return &apperr.InputError{File: file, Line: line, Field: field,
+			Msg: fmt.Sprintf("this file is for school year %d-%d, not %d-%d", y, y+1, o.SchoolYear, o.SchoolYear+1)}
+	}
+	m.SchoolYear = y
+	return nil
+}
+
+// badDate is the error for a date that does not parse.
+func badDate(file string, line int, field, who, value string) error {
+	return &apperr.InputError{File: file, Line: line, Field: field,
+		Msg: fmt.Sprintf("%s: %q is not a date (want YYYY-MM-DD or DD/MM/YYYY)", who, value)}
+}
+
+func badCount(file string, line int, field, who, value string) error {
+	return &apperr.InputError{File: file, Line: line, Field: field,
+		Msg: fmt.Sprintf("%s: %q is not a head count", who, value)}
+}
+
+// dateField parses the date in child name of n, failing with the element and who it is about.
+func dateField(file string, n *node, name, who string) (string, error) {
+	c := n.child(name)
+	if c == nil {
+		return "", nil
+	}
+	d, ok := parseDate(c.text)
+	if !ok {
+		return "", badDate(file, c.line, n.name+"/"+name, who, c.text)
+	}
+	return d, nil
+}
+
+// countField parses a head count in child name of n; nil when absent or empty.
+func countField(file string, n *node, name, who string) (*int, error) {
+	c := n.child(name)
+	if c == nil {
+		return nil, nil
+	}
+	v, present, ok := parseCount(c.text)
+	if !ok {
+		return nil, badCount(file, c.line, n.name+"/"+name, who, c.text)
+	}
+	if !present {
+		return nil, nil
+	}
+	return &v, nil
+}
+
+// appendUnique appends s unless empty or already there (small lists: linear scan).
+func appendUnique(list []string, s string) []string {
+	if s == "" {
+		return list
+	}
+	for _, x := range list {
+		if x == s {
+			return list
+		}
+	}
+	return append(list, s)
+}

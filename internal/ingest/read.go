@@ -1,0 +1,219 @@
+package ingest
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/fact"
+)
+
+// Detect opens an upload and tells which source it is from its root element (never from its
+// name). An unreadable file or one that is none of the exports gives an *apperr.InputError
+// saying what it looks like.
+func Detect(u Upload, lim Limits) (fact.Source, error) {
+	lim = lim.withDefaults()
+	entries, _, err := openUpload(u, lim, &budget{max: lim.MaxFeedSize, what: "federating directory feed"})
+	if err != nil {
+		return "", err
+	}
+	root, err := peekRoot(entries[0], lim)
+	if err != nil {
+		return "", err
+	}
+	return sourceOf(entries[0].label(), root)
+}
+
+// peekRoot reads an entry up to its root element.
+func peekRoot(e entry, lim Limits) (string, error) {
+	rc, err := e.open()
+	if err != nil {
+		return "", err
+	}
+	defer rc.Close()
+	return newDoc(e.label(), rc, lim).start()
+}
+
+// Read reads one school file: a bare XML or a zip holding exactly one XML, of any source but
+// the federating directory feed, which covers a whole academy (see ReadFeed; Read accepts a
+// feed file only when Options.UAI names the school to keep). The export time falls back, in
+// order, to the zip entry's time, the file's modification time and the upload time; Meta says
+// which was used.
+func Read(u Upload, opt Options) (*Part, error) {
+	lim := opt.Limits.withDefaults()
+	opt.Limits = lim
+	entries, warnings, err := openUpload(u, lim, &budget{max: lim.MaxFileSize, what: "school file"})
+	if err != nil {
+		return nil, err
+	}
+	if len(entries) > 1 {
+		if allFeed(entries, lim) {
+			return readFeedPart(u, opt)
+		}
+		names := make([]string, len(entries))
+		for i, e := range entries {
+			names[i] = e.name
+		}
+		return nil, apperr.Input(u.Name, 0, "", "the zip archive holds several XML files (%s): upload one file per zip", strings.Join(names, ", "))
+	}
+	e := entries[0]
+	rc, err := e.open()
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	d := newDoc(e.label(), rc, lim)
+	root, err := d.start()
+	if err != nil {
+		return nil, err
+	}
+	if err := expectRoot(e.label(), root, opt.Source); err != nil {
+		return nil, err
+	}
+	var part Part
+	switch rootSources[root] {
+	case fact.SourceSTS:
+		part.STS, err = readSTS(d, opt)
+	case fact.SourceSIECLE:
+		part.SIECLE, err = readSIECLE(d, opt)
+	case fact.SourceStructures:
+		part.Structures, err = readStructures(d, opt)
+	case fact.SourceNomenclature:
+		part.Nomenclature, err = readNomenclature(d, opt)
+	case fact.SourceLinks:
+		part.Links, err = readLinks(d, []string{e.xmlName(), u.Name}, opt)
+	case fact.SourceENT:
+		rc.Close()
+		return readFeedPart(u, opt)
+	}
+	if err != nil {
+		return nil, err
+	}
+	m := part.Meta()
+	m.File, m.Entry, m.ReceivedAt = u.Name, e.name, u.ReceivedAt
+	if g, ok := rc.(*guard); ok {
+		m.Size = g.n
+	}
+	m.Warnings = append(warnings, m.Warnings...)
+	if m.ExportTimeFrom == "" {
+		m.ExportedAt, m.ExportTimeFrom = fallbackTime(u, e.modTime)
+	}
+	if m.SHA256, err = digest(u); err != nil {
+		return nil, err
+	}
+	return &part, nil
+}
+
+func allFeed(entries []entry, lim Limits) bool {
+	for _, e := range entries {
+		root, err := peekRoot(e, lim)
+		if err != nil || root != "ficAlimMENESR" {
+			return false
+		}
+	}
+	return true
+}
+
+// readFeedPart reads a feed upload and keeps the expected school.
+func readFeedPart(u Upload, opt Options) (*Part, error) {
+	if opt.UAI == "" {
+		return nil, apperr.Input(u.Name, 0, "", "this is %s, which covers a whole academy: import it at academy level", sourceNames[fact.SourceENT])
+	}
+	feed, err := ReadFeed([]Upload{u}, opt)
+	if err != nil {
+		return nil, err
+	}
+	return &Part{ENT: feed.Schools[normUAI(opt.UAI)]}, nil
+}
+
+// fallbackTime is the export time of a file that does not carry one.
+func fallbackTime(u Upload, entryTime time.Time) (time.Time, string) {
+	switch {
+	case !entryTime.IsZero():
+		return entryTime, fact.TimeFromZipEntry
+	case !u.ModTime.IsZero():
+		return u.ModTime, fact.TimeFromMtime
+	}
+	return u.ReceivedAt, fact.TimeFromUpload
+}
+
+// digest is the SHA-256 of an upload's bytes as received.
+func digest(uploads ...Upload) (string, error) {
+	h := sha256.New()
+	for _, u := range uploads {
+		if _, err := io.Copy(h, io.NewSectionReader(u.Content, 0, u.Size)); err != nil {
+			return "", fmt.Errorf("hash %s: %w", u.Name, err)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// ReadFeed reads a federating directory feed: its chunk files, bare or zipped (a zip may hold
+// several), in any order, and splits what they say per school. Options.UAI keeps one school;
+// Options.SchoolYear does not apply (the feed does not carry one).
+func ReadFeed(uploads []Upload, opt Options) (*Feed, error) {
+	lim := opt.Limits.withDefaults()
+	opt.Limits = lim
+	uploads = append([]Upload(nil), uploads...)
+	sort.Slice(uploads, func(i, j int) bool { return uploads[i].Name < uploads[j].Name })
+	bud := &budget{max: lim.MaxFeedSize, what: "federating directory feed"}
+	fr := NewFeedReader(opt)
+	var warnings []string
+	var latestEntry, received time.Time
+	for _, u := range uploads {
+		entries, ws, err := openUpload(u, lim, bud)
+		if err != nil {
+			return nil, err
+		}
+		warnings = append(warnings, ws...)
+		if u.ReceivedAt.After(received) {
+			received = u.ReceivedAt
+		}
+		for _, e := range entries {
+			if e.modTime.After(latestEntry) {
+				latestEntry = e.modTime
+			}
+			if err := readFeedEntry(fr, e); err != nil {
+				return nil, err
+			}
+		}
+	}
+	feed := fr.Finish()
+	feed.Warnings = append(warnings, feed.Warnings...)
+	if feed.ExportTimeFrom == "" && len(uploads) > 0 {
+		u := uploads[0]
+		u.ReceivedAt = received
+		feed.ExtractedAt, feed.ExportTimeFrom = fallbackTime(u, latestEntry)
+	}
+	sum, err := digest(uploads...)
+	if err != nil {
+		return nil, err
+	}
+	file := ""
+	if len(uploads) > 0 {
+		file = uploads[0].Name
+		if len(uploads) > 1 {
+			file = fmt.Sprintf("%s (+%d files)", file, len(uploads)-1)
+		}
+	}
+	for _, p := range feed.Schools {
+		p.Meta.File, p.Meta.ReceivedAt, p.Meta.SHA256, p.Meta.Size = file, received, sum, bud.used
+		p.Meta.ExportedAt, p.Meta.ExportTimeFrom = feed.ExtractedAt, feed.ExportTimeFrom
+		p.Meta.Warnings = append(p.Meta.Warnings, feed.Warnings...)
+	}
+	return feed, nil
+}
+
+func readFeedEntry(fr *FeedReader, e entry) error {
+	rc, err := e.open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	return fr.Add(e.label(), rc)
+}
