@@ -1,0 +1,54 @@
+# METADATA
+# scope: package
+# title: Groupes de l'an dernier non reconduits
+# description: >-
+#   Quand les groupes sont gérés dans le logiciel d'emploi du temps, les groupes reconduits à la
+#   bascule d'année sont des coquilles vides : ils arrivent sans élève dans l'ENT et au GAR et
+#   se mélangent aux vrais groupes de l'année.
+# custom:
+#   id: campaign.groups_not_carried_over
+#   severity: warning
+#   step: 1
+#   needs: [sts]
+#   optional: [siecle]
+#   software: STS-Web
+#   who: Chef d'établissement ou secrétariat
+#   fix: >-
+#     Dans STS-Web, « Structure > Groupes » : supprimer les groupes reconduits de l'an dernier
+#     qui n'ont pas d'élèves ; à la prochaine bascule d'année, ne pas reconduire les groupes
+#     gérés dans l'emploi du temps.
+#   fix_stage: sts
+#   blocked_by: []
+package vigie.checks.campaign.groups_not_carried_over
+
+import data.vigie.lib
+
+meta := lib.custom(rego.metadata.chain())
+
+result := {
+	"status": "pass",
+	"items": [],
+	"note": "Non applicable : les groupes ne sont pas gérés dans le logiciel d'emploi du temps.",
+} if {
+	not lib.groups_managed_in_edt
+} else := lib.unknown(meta.needs) if {
+	not lib.all_usable(meta.needs)
+} else := lib.unknown_because("Aucun export STS-Web de l'année précédente : les groupes reconduits ne peuvent pas être reconnus.") if {
+	not input.facts.history.previous_year_known
+} else := lib.verdict(failing)
+
+previous := {k | some k in input.facts.history.previous_year_groups}
+
+failing := {lib.item(lib.code(k, g), "group", detail) |
+	some k, g in lib.sts_groups
+	previous[k]
+	detail := empty(g)
+}
+
+empty(g) := "groupe déjà présent l'an dernier, sans élève actif dans SIECLE-BEE" if {
+	lib.usable("siecle")
+	object.get(g.siecle, "pupils", 0) == 0
+} else := "groupe déjà présent l'an dernier, effectif calculé 0 dans STS-Web" if {
+	not lib.usable("siecle")
+	g.sts.computed == 0
+}

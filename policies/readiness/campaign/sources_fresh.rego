@@ -1,0 +1,35 @@
+# METADATA
+# scope: package
+# title: Exports récents déposés dans Vigie
+# description: >-
+#   Vigie ne juge que ce qu'on lui a déposé : un export trop ancien rend les autres contrôles
+#   inconclusifs et peut cacher une classe ou un groupe vide à la veille de la transmission au
+#   GAR.
+# custom:
+#   id: campaign.sources_fresh
+#   severity: warning
+#   step: 0
+#   step_note: toute la campagne
+#   needs: [sts, siecle, siecle_structures, links, ent]
+#   needs_mode: any
+#   software: Vigie
+#   who: Établissement (ou académie pour l'annuaire)
+#   fix: >-
+#     Déposer dans Vigie un export récent de chaque source citée (STS-Web, SIECLE-BEE, fichier
+#     de liens EDT, annuaire fédérateur).
+#   fix_stage: vigie
+#   blocked_by: []
+package vigie.checks.campaign.sources_fresh
+
+import data.vigie.lib
+
+meta := lib.custom(rego.metadata.chain())
+
+result := lib.unknown_because("Aucun export déposé pour cet établissement.") if {
+	count(lib.sources) == 0
+} else := lib.verdict(failing)
+
+failing := {lib.source_item(s) |
+	some s in lib.source_names
+	lib.source_state[s] in {"stale", "wrong_year", "undated"}
+}

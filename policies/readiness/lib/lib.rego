@@ -1,0 +1,232 @@
+# METADATA
+# scope: package
+# title: Bibliothèque commune des contrôles
+# description: >-
+#   Configuration effective (défauts nationaux, surcharges de l'académie et de l'établissement),
+#   utilisabilité des sources (présente, de la bonne année, assez récente), tolérances
+#   d'effectifs, formats de date et construction des résultats. Les tables sont des règles
+#   complètes (compréhensions) : OPA les calcule une fois par évaluation.
+package vigie.lib
+
+# --- configuration ---------------------------------------------------------------------
+
+# config is the academy configuration: Vigie stores the national defaults merged with the
+# academy overrides in data.vigie.config; `opa test` without that data falls back to the
+# defaults.
+config := data.vigie.config if {
+	data.vigie.config
+} else := data.vigie.defaults.config
+
+school_config := object.get(config, ["schools", input.uai], {})
+
+setting(key) := object.get(school_config, key, object.get(config, key, data.vigie.defaults.config[key]))
+
+tolerance_pct := setting("tolerance_pct")
+
+tolerance_min := setting("tolerance_min")
+
+absent_ratio_pct := setting("absent_ratio_pct")
+
+sync_delay_days := setting("sync_delay_days")
+
+groups_managed_in_edt := setting("groups_managed_in_edt")
+
+freshness_days := object.union(
+	object.union(data.vigie.defaults.config.freshness_days, object.get(config, "freshness_days", {})),
+	object.get(school_config, "freshness_days", {}),
+)
+
+check_settings := object.union(object.get(config, "checks", {}), object.get(school_config, "checks", {}))
+
+default_mode := setting("default_mode")
+
+# check_mode is the mode of a check for this school today: off (not evaluated), monitor
+# (reported, never counted) or enforce. An enforced check whose start date is ahead is
+# monitored until then.
+check_mode(id) := mode if {
+	mode := object.get(check_settings, [id, "mode"], default_mode)
+	mode in {"off", "monitor"}
+} else := "monitor" if {
+	input.today < check_settings[id].start
+} else := "enforce"
+
+# uses_groups: the school's own flag, else the per-school configuration, else the academy
+# configuration, else by kind (lycées and LP yes, collèges no).
+uses_groups := input.school.uses_groups if {
+	is_boolean(input.school.uses_groups)
+} else := school_config.uses_groups if {
+	is_boolean(school_config.uses_groups)
+} else := config.uses_groups if {
+	is_boolean(config.uses_groups)
+} else if {
+	input.school.kind in {"lycee", "lp"}
+} else := false
+
+# --- time ------------------------------------------------------------------------------
+
+ns_per_day := ((24 * 60) * 60) * 1000000000
+
+now_ns := time.parse_rfc3339_ns(input.now)
+
+fr_date(ns) := time.format([ns, "Europe/Paris", "02/01/2006"])
+
+fr_datetime(ns) := time.format([ns, "Europe/Paris", "02/01/2006 à 15 h 04"])
+
+# --- sources ---------------------------------------------------------------------------
+
+source_names := ["sts", "siecle", "siecle_structures", "siecle_nomenclature", "links", "ent"]
+
+source_labels := {
+	"sts": "STS-Web (export sts_emp)",
+	"siecle": "SIECLE-BEE (export des élèves)",
+	"siecle_structures": "SIECLE-BEE (Structures.xml)",
+	"siecle_nomenclature": "SIECLE-BEE (Nomenclature.xml)",
+	"links": "liens élèves-groupes EDT",
+	"ent": "annuaire fédérateur (AAF)",
+}
+
+source_label(s) := object.get(source_labels, s, s)
+
+sources := {s: info | some s, info in input.facts.sources}
+
+# export_ns: when each present source's data was exported, else when Vigie received it.
+export_ns := {s: ns | some s, info in sources; ns := source_time_ns(info)}
+
+source_time_ns(info) := ns if {
+	ns := time.parse_rfc3339_ns(info.exported_at)
+	ns > 0
+} else := ns if {
+	ns := time.parse_rfc3339_ns(info.imported_at)
+	ns > 0
+}
+
+source_state := {s: source_state_of(s) | some s in source_names}
+
+source_state_of(s) := "missing" if {
+	not sources[s]
+} else := "wrong_year" if {
+	input.facts.school_year != input.school_year
+} else := "undated" if {
+	not export_ns[s]
+} else := "stale" if {
+	now_ns - export_ns[s] > object.get(freshness_days, s, 7) * ns_per_day
+} else := "ok"
+
+usable(s) if source_state[s] == "ok"
+
+all_usable(needs) if {
+	every s in needs {
+		source_state[s] == "ok"
+	}
+}
+
+school_year_label(y) := sprintf("%d-%d", [y, y + 1])
+
+source_detail(s) := sprintf("%s : aucun export déposé", [source_label(s)]) if {
+	source_state[s] == "missing"
+} else := sprintf("%s : export de l'année scolaire %s, attendu %s", [
+	source_label(s),
+	school_year_label(input.facts.school_year),
+	school_year_label(input.school_year),
+]) if {
+	source_state[s] == "wrong_year"
+} else := sprintf("%s : date d'export inconnue", [source_label(s)]) if {
+	source_state[s] == "undated"
+} else := sprintf("%s : exporté le %s, plus ancien que la limite de %d jours", [
+	source_label(s),
+	fr_datetime(export_ns[s]),
+	object.get(freshness_days, s, 7),
+]) if {
+	source_state[s] == "stale"
+}
+
+source_item(s) := {"code": s, "kind": "source", "detail": source_detail(s)}
+
+# --- results ---------------------------------------------------------------------------
+
+# custom returns the package-scope custom annotations from rego.metadata.chain(), so that a
+# check reads its needed sources from its own annotations instead of repeating them.
+custom(chain) := [a.custom | some e in chain; a := e.annotations; a.scope == "package"][0]
+
+# unknown is the result of a check whose needed sources are not all usable.
+unknown(needs) := {
+	"status": "unknown",
+	"items": [source_item(s) | some s in needs; source_state[s] != "ok"],
+	"reason": sprintf("Impossible de conclure : %s.", [concat(" ; ", [source_detail(s) |
+		some s in needs
+		source_state[s] != "ok"
+	])]),
+}
+
+unknown_because(reason) := {"status": "unknown", "items": [], "reason": reason}
+
+# verdict turns the failing items of a check into its result.
+verdict(items) := {"status": "fail", "items": items} if {
+	count(items) > 0
+} else := {"status": "pass", "items": []}
+
+item(code, kind, detail) := {"code": code, "kind": kind, "detail": detail}
+
+# --- structures ------------------------------------------------------------------------
+
+# SIECLE's pseudo-division of inactive pupils, as fact.Key writes it.
+inactive_division := "INACTIFS"
+
+divisions := {k: d | some k, d in input.facts.divisions; k != inactive_division}
+
+groups := {k: g | some k, g in input.facts.groups}
+
+sts_divisions := {k: d | some k, d in divisions; d.sts.present}
+
+sts_groups := {k: g | some k, g in groups; g.sts.present}
+
+code(k, s) := object.get(s, "code", k)
+
+# --- head counts -----------------------------------------------------------------------
+
+# allowed is the tolerated difference against a reference head count.
+allowed(reference) := max([ceil((tolerance_pct * reference) / 100), tolerance_min])
+
+beyond(value, reference) if abs(value - reference) > allowed(reference)
+
+# --- people ----------------------------------------------------------------------------
+
+pupil_label(p) := sprintf("%s (%s)", [p.name, p.division]) if {
+	object.get(p, "division", "") != ""
+} else := p.name
+
+pp_started(pp) if object.get(pp, "start", "") == ""
+
+pp_started(pp) if {
+	start := object.get(pp, "start", "")
+	start != ""
+	substring(start, 0, 10) <= input.today
+}
+
+pp_ended(pp) if {
+	end := object.get(pp, "end", "")
+	end != ""
+	substring(end, 0, 10) < input.today
+}
+
+pp_active(pp) if {
+	pp_started(pp)
+	not pp_ended(pp)
+}
+
+# percent formats a share with one decimal and a French decimal comma.
+percent(part, whole) := replace(sprintf("%v", [round((part * 1000) / whole) / 10]), ".", ",")
+
+# today_fr is input.today (YYYY-MM-DD) written DD/MM/YYYY.
+today_fr := concat("/", [substring(input.today, 8, 2), substring(input.today, 5, 2), substring(input.today, 0, 4)])
+
+# Divisions and groups the ENT checks look at: known to STS-Web or listed in the ENT structure.
+ent_divisions := {k: d | some k, d in divisions; ent_scope(d)}
+
+ent_groups := {k: g | some k, g in groups; ent_scope(g)}
+
+ent_scope(s) if s.sts.present
+
+ent_scope(s) if s.ent.listed
+
+structure_kind_label := {"division": "division", "group": "groupe"}

@@ -1,0 +1,115 @@
+package vigie.lib_test
+
+import data.vigie.lib
+import data.vigie.testdata
+
+test_sources_usable_in_base if {
+	every s in ["sts", "siecle", "siecle_structures", "links", "ent"] {
+		lib.usable(s) with input as testdata.base
+	}
+}
+
+test_missing_source if {
+	lib.source_state.siecle_nomenclature == "missing" with input as testdata.base
+	lib.source_state.sts == "missing" with input as testdata.without_source("sts")
+}
+
+test_wrong_year if {
+	inp := testdata.with_facts({"school_year": 2025})
+	lib.source_state.sts == "wrong_year" with input as inp
+	contains(lib.source_detail("sts"), "2025-2026") with input as inp
+}
+
+test_stale_after_freshness_limit if {
+	# Exported 7 days and 1 minute before now (2026-10-05 10:00 Paris = 08:00 UTC).
+	stale := testdata.with_source_time("sts", "2026-09-28T07:59:00Z")
+	lib.source_state.sts == "stale" with input as stale
+	contains(lib.source_detail("sts"), "28/09/2026 à 09 h 59") with input as stale
+
+	# Exactly 7 days is still fresh.
+	fresh := testdata.with_source_time("sts", "2026-09-28T08:00:00Z")
+	lib.source_state.sts == "ok" with input as fresh
+}
+
+test_freshness_configurable_per_school if {
+	inp := testdata.with_source_time("sts", "2026-09-20T08:00:00Z")
+	lib.source_state.sts == "stale" with input as inp
+	cfg := testdata.config({"schools": {"0790029C": {"freshness_days": {"sts": 30}}}})
+	lib.source_state.sts == "ok" with input as inp with data.vigie.config as cfg
+}
+
+test_undated_source_falls_back_to_import_time if {
+	inp := testdata.with_facts({"sources": {"sts": {"exported_at": "0001-01-01T00:00:00Z"}}})
+	lib.export_ns.sts == time.parse_rfc3339_ns("2026-10-05T06:00:00Z") with input as inp
+
+	none := testdata.with_facts({"sources": {"sts": {"exported_at": "", "imported_at": ""}}})
+	lib.source_state.sts == "undated" with input as none
+}
+
+test_unknown_names_unusable_sources if {
+	r := lib.unknown(["sts", "links"]) with input as testdata.without_source("links")
+	r.status == "unknown"
+	[i.code | some i in r.items] == ["links"]
+	contains(r.reason, "liens élèves-groupes EDT : aucun export déposé")
+}
+
+test_tolerance if {
+	lib.allowed(25) == 3 with input as testdata.base # ceil(2.5)
+	lib.allowed(10) == 2 with input as testdata.base # tolerance_min
+	not lib.beyond(24, 25) with input as testdata.base
+	lib.beyond(21, 25) with input as testdata.base
+	lib.allowed(25) == 5 with input as testdata.base with data.vigie.config as testdata.config({"tolerance_pct": 20})
+}
+
+test_school_override_wins if {
+	cfg := testdata.config({"tolerance_min": 4, "schools": {"0790029C": {"tolerance_min": 6}}})
+	lib.tolerance_min == 6 with input as testdata.base with data.vigie.config as cfg
+}
+
+test_check_modes if {
+	cfg := testdata.config({"checks": {
+		"a.off": {"mode": "off"},
+		"a.monitor": {"mode": "monitor"},
+		"a.later": {"mode": "enforce", "start": "2026-11-01"},
+		"a.started": {"start": "2026-10-05"},
+	}})
+	lib.check_mode("a.off") == "off" with input as testdata.base with data.vigie.config as cfg
+	lib.check_mode("a.monitor") == "monitor" with input as testdata.base with data.vigie.config as cfg
+	lib.check_mode("a.later") == "monitor" with input as testdata.base with data.vigie.config as cfg
+	lib.check_mode("a.started") == "enforce" with input as testdata.base with data.vigie.config as cfg
+	lib.check_mode("a.other") == "enforce" with input as testdata.base with data.vigie.config as cfg
+}
+
+test_default_mode_and_school_mode if {
+	cfg := testdata.config({"default_mode": "monitor", "schools": {"0790029C": {"checks": {"a.b": {"mode": "off"}}}}})
+	lib.check_mode("x.y") == "monitor" with input as testdata.base with data.vigie.config as cfg
+	lib.check_mode("a.b") == "off" with input as testdata.base with data.vigie.config as cfg
+}
+
+test_uses_groups if {
+	lib.uses_groups with input as testdata.base
+	college := object.union(testdata.base, {"school": {"kind": "college"}})
+	not lib.uses_groups with input as college
+	lib.uses_groups with input as object.union(college, {"school": {"uses_groups": true}})
+	cfg := testdata.config({"schools": {"0790029C": {"uses_groups": true}}})
+	lib.uses_groups with input as college with data.vigie.config as cfg
+	not lib.uses_groups with input as object.union(testdata.base, {"school": {"uses_groups": false}})
+}
+
+test_pp_active if {
+	lib.pp_active({"start": "", "end": ""}) with input as testdata.base
+	lib.pp_active({"start": "2026-10-05", "end": "2026-10-05"}) with input as testdata.base
+	not lib.pp_active({"start": "2026-10-06", "end": ""}) with input as testdata.base
+	not lib.pp_active({"start": "2026-09-01", "end": "2026-10-04"}) with input as testdata.base
+}
+
+test_percent if {
+	lib.percent(350, 713) == "49,1"
+	lib.percent(1, 4) == "25"
+}
+
+test_inactive_division_is_ignored if {
+	inp := testdata.with_facts({"divisions": {"INACTIFS": {"code": "Inactifs", "sts": {"present": false}, "siecle": {"present": true, "pupils": 0, "pupils_all": 3}, "ent": {"listed": false, "pupils": 0}}}})
+	not lib.divisions.INACTIFS with input as inp
+	count(lib.divisions) == 2 with input as inp
+}

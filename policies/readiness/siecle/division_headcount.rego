@@ -1,0 +1,44 @@
+# METADATA
+# scope: package
+# title: Effectifs des divisions identiques dans SIECLE-BEE et STS-Web
+# description: >-
+#   Quand SIECLE-BEE et STS-Web ne comptent pas les mêmes élèves dans une division, l'une des
+#   deux bases est fausse : des élèves risquent de manquer dans leur classe de l'ENT.
+# custom:
+#   id: siecle.division_headcount
+#   severity: warning
+#   step: 7
+#   needs: [sts, siecle]
+#   software: SIECLE-BEE et STS-Web
+#   who: Secrétariat de scolarité
+#   fix: >-
+#     Rapprocher les deux bases : dans SIECLE-BEE, vérifier les élèves affectés à la division ;
+#     dans STS-Web, corriger l'effectif de la division (« Structure > Divisions ») puis
+#     « Export > Structure » vers SIECLE.
+#   fix_stage: siecle
+#   blocked_by: [siecle.structure_exported, siecle.pupils_in_one_division]
+package vigie.checks.siecle.division_headcount
+
+import data.vigie.lib
+
+meta := lib.custom(rego.metadata.chain())
+
+result := lib.unknown(meta.needs) if {
+	not lib.all_usable(meta.needs)
+} else := lib.verdict(failing)
+
+# The reference is STS-Web's computed head count when it has one, else the planned one.
+reference(d) := ["calculé", d.sts.computed] if {
+	is_number(d.sts.computed)
+	d.sts.computed > 0
+} else := ["prévu", d.sts.planned]
+
+failing := {lib.item(lib.code(k, d), "division", detail) |
+	some k, d in lib.sts_divisions
+	[label, ref] := reference(d)
+	pupils := object.get(d.siecle, "pupils", 0)
+	lib.beyond(pupils, ref)
+	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour un effectif %s de %d dans STS-Web (écart %d, tolérance %d)", [
+		pupils, label, ref, abs(pupils - ref), lib.allowed(ref),
+	])
+}

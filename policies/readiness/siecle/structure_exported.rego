@@ -1,0 +1,79 @@
+# METADATA
+# scope: package
+# title: Structure de STS-Web exportée vers SIECLE-BEE
+# description: >-
+#   SIECLE-BEE ne connaît que les divisions et les groupes que STS-Web lui a exportés. Une
+#   division ou un groupe absent de SIECLE-BEE ne peut pas recevoir d'élèves et n'arrivera
+#   jamais dans l'ENT ; une structure supprimée de STS-Web mais restée dans SIECLE-BEE y garde
+#   des élèves à tort.
+# custom:
+#   id: siecle.structure_exported
+#   severity: error
+#   step: 6
+#   needs: [sts, siecle]
+#   optional: [siecle_structures]
+#   software: STS-Web
+#   who: Chef d'établissement ou secrétariat
+#   fix: >-
+#     Dans STS-Web, après chaque modification (import EDT, services, professeurs principaux,
+#     divisions, groupes) : « Export > Structure » et « Export > Services » à destination de
+#     SIECLE. La synchronisation peut prendre jusqu'à 2 jours ; les erreurs sont consignées dans
+#     SIECLE-BEE, « Suivi des échanges > STS-Web - Structures ».
+#   fix_stage: sts
+#   blocked_by: [sts.divisions_present]
+package vigie.checks.siecle.structure_exported
+
+import data.vigie.lib
+
+meta := lib.custom(rego.metadata.chain())
+
+result := lib.unknown(meta.needs) if {
+	not lib.all_usable(meta.needs)
+} else := object.union(lib.verdict(failing), {"basis": basis})
+
+# With Structures.xml usable, SIECLE's own list of structures is compared exactly, both ways;
+# without it, the pupils of the SIECLE export show which divisions and groups SIECLE has.
+basis := "structures" if {
+	lib.usable("siecle_structures")
+} else := "eleves"
+
+basis_label := {
+	"structures": "d'après Structures.xml",
+	"eleves": "d'après les élèves de SIECLE-BEE, Structures.xml n'étant pas utilisable",
+}
+
+failing := ((missing_divisions | missing_groups) | extra_divisions) | extra_groups
+
+in_siecle(s) if {
+	basis == "structures"
+	s.siecle.in_structures
+}
+
+in_siecle(s) if {
+	basis == "eleves"
+	object.get(s.siecle, "pupils_all", 0) > 0
+}
+
+missing_divisions := {lib.item(lib.code(k, d), "division", sprintf("division absente de SIECLE-BEE (%s)", [basis_label[basis]])) |
+	some k, d in lib.sts_divisions
+	not in_siecle(d)
+}
+
+# Groups with no SIECLE pupil are left to siecle.groups_populated when only the pupils are known.
+missing_groups := {lib.item(lib.code(k, g), "group", sprintf("groupe absent de SIECLE-BEE (%s)", [basis_label[basis]])) |
+	basis == "structures"
+	some k, g in lib.sts_groups
+	not in_siecle(g)
+}
+
+extra_divisions := {lib.item(lib.code(k, d), "division", sprintf("division présente dans SIECLE-BEE mais plus dans STS-Web (%s)", [basis_label[basis]])) |
+	some k, d in lib.divisions
+	not d.sts.present
+	in_siecle(d)
+}
+
+extra_groups := {lib.item(lib.code(k, g), "group", sprintf("groupe présent dans SIECLE-BEE mais plus dans STS-Web (%s)", [basis_label[basis]])) |
+	some k, g in lib.groups
+	not g.sts.present
+	in_siecle(g)
+}

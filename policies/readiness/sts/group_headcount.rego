@@ -1,0 +1,72 @@
+# METADATA
+# scope: package
+# title: Effectifs des groupes conformes aux prévisions
+# description: >-
+#   Un groupe dont l'effectif réel s'écarte nettement de l'effectif prévu a des élèves mal
+#   rattachés : ceux qui manquent n'auront pas les ressources du groupe dans l'ENT.
+# custom:
+#   id: sts.group_headcount
+#   severity: warning
+#   step: 12
+#   needs: [sts]
+#   optional: [siecle]
+#   software: EDT puis SIECLE-BEE
+#   who: Responsable de l'emploi du temps
+#   fix: >-
+#     Vérifier les liens élèves-groupes. Dans EDT, « Imports/Exports > SIECLE > Exporter les
+#     liens élèves/groupes », puis dans SIECLE-BEE « Importations > Lien élève-groupe depuis
+#     logiciel privé » ; corriger l'effectif prévu du groupe dans EDT si c'est lui qui est faux.
+#   fix_stage: links
+#   blocked_by: [sts.groups_present, siecle.groups_populated]
+package vigie.checks.sts.group_headcount
+
+import data.vigie.lib
+
+meta := lib.custom(rego.metadata.chain())
+
+result := lib.unknown(meta.needs) if {
+	not lib.all_usable(meta.needs)
+} else := lib.verdict(failing) if {
+	count(failing) > 0
+} else := {
+	"status": "unknown",
+	"items": [lib.source_item("siecle")],
+	"reason": sprintf("Impossible de conclure pour %d groupe(s) sans effectif calculé dans STS-Web (%s) : %s.", [
+		count(unresolved),
+		concat(", ", sort(unresolved)),
+		lib.source_detail("siecle"),
+	]),
+} if {
+	count(unresolved) > 0
+} else := {"status": "pass", "items": []}
+
+failing := by_computed | by_siecle
+
+planned_groups := {k: g | some k, g in lib.sts_groups; g.sts.planned > 0}
+
+by_computed := {lib.item(lib.code(k, g), "group", detail) |
+	some k, g in planned_groups
+	is_number(g.sts.computed)
+	lib.beyond(g.sts.computed, g.sts.planned)
+	detail := sprintf("effectif calculé %d pour %d prévus dans STS-Web (écart %d, tolérance %d)", [
+		g.sts.computed, g.sts.planned,
+		abs(g.sts.computed - g.sts.planned), lib.allowed(g.sts.planned),
+	])
+}
+
+by_siecle := {lib.item(lib.code(k, g), "group", detail) |
+	lib.usable("siecle")
+	some k, g in planned_groups
+	not is_number(g.sts.computed)
+	lib.beyond(g.siecle.pupils, g.sts.planned)
+	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour %d prévus (écart %d, tolérance %d)", [
+		g.siecle.pupils, g.sts.planned,
+		abs(g.siecle.pupils - g.sts.planned), lib.allowed(g.sts.planned),
+	])
+}
+
+unresolved := {lib.code(k, g) |
+	not lib.usable("siecle")
+	some k, g in planned_groups
+	not is_number(g.sts.computed)
+}

@@ -1,0 +1,48 @@
+# METADATA
+# scope: package
+# title: Professeur principal désigné dans chaque division
+# description: >-
+#   Le professeur principal est transmis de STS-Web à SIECLE-BEE puis à l'ENT : sans lui, la
+#   division n'a pas de référent dans l'ENT et certaines ressources attribuées par classe
+#   restent sans responsable.
+# custom:
+#   id: sts.professeur_principal
+#   severity: error
+#   step: 5
+#   needs: [sts]
+#   software: STS-Web
+#   who: Chef d'établissement
+#   fix: >-
+#     Dans STS-Web, menu « Services et ARE > Équipe pédagogique » : désigner le professeur
+#     principal de chaque division citée (dates de début et de fin comprises), puis exporter
+#     vers SIECLE avec « Export > Structure » et « Export > Services ».
+#   fix_stage: sts
+#   blocked_by: [sts.divisions_present]
+package vigie.checks.sts.professeur_principal
+
+import data.vigie.lib
+
+meta := lib.custom(rego.metadata.chain())
+
+result := lib.unknown(meta.needs) if {
+	not lib.all_usable(meta.needs)
+} else := lib.verdict(failing)
+
+failing := {lib.item(lib.code(k, d), "division", detail(d)) |
+	some k, d in lib.sts_divisions
+	not has_active_pp(d)
+}
+
+has_active_pp(d) if {
+	some pp in d.sts.pp
+	lib.pp_active(pp)
+}
+
+assignments(d) := [pp | some pp in d.sts.pp]
+
+detail(d) := "aucun professeur principal désigné" if {
+	count(assignments(d)) == 0
+} else := sprintf("aucun professeur principal en fonction le %s (%d désignation(s) hors de leurs dates)", [
+	lib.today_fr,
+	count(assignments(d)),
+])
