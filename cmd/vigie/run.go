@@ -43,6 +43,7 @@ func commands() []command {
 	return []command{
 		{"serve", "start the web server (API and pages), the scheduler, and apply pending migrations", cmdServe},
 		{"migrate", "apply pending migrations (up) or show them (status)", cmdMigrate},
+		{"import", "import export files: import --academy CODE [--uai UAI] FILE...", cmdImport},
 		{"schools", "manage the schools registry: schools import --academy CODE FILE.csv", cmdSchools},
 		{"version", "print the version", cmdVersion},
 	}

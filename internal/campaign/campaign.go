@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	_ "time/tzdata" // the zone database, so that Europe/Paris loads on minimal images
 
 	"github.com/vigie-edu/vigie/internal/apperr"
 )
@@ -190,4 +191,27 @@ func AcademyDisplayName(code string) string {
 		up = c == '-' || c == ' '
 	}
 	return string(b)
+}
+
+// Paris is the time zone of French schools' calendars. Vigie also runs for overseas
+// academies; their campaign calendars carry their own deadlines, but the national handover
+// clock is Paris time.
+var Paris = mustLocation("Europe/Paris")
+
+func mustLocation(name string) *time.Location {
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		panic(fmt.Sprintf("campaign: time zone %s: %v", name, err)) // cannot happen: time/tzdata is embedded
+	}
+	return loc
+}
+
+// SchoolYearOf returns the school year (its first calendar year) in progress at t: from
+// 1 August, the new school year's campaign has begun.
+func SchoolYearOf(t time.Time) int {
+	p := t.In(Paris)
+	if p.Month() >= time.August {
+		return p.Year()
+	}
+	return p.Year() - 1
 }

@@ -1,9 +1,12 @@
 package store
 
 import (
+	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 
 	"gorm.io/gorm"
@@ -128,11 +131,33 @@ func checkImportScope(scope access.Scope, academyID int64, uai string) error {
 	return nil
 }
 
-// SaveImport records an import in one transaction: the record, the original bytes (kept
-// compressed for accepted files), and the parts read from it. Saving an accepted file already
+// Blob is the original content of an import, compressed: Encoding "gzip" (one file) or "zip"
+// (several files, e.g. the chunks of a directory feed).
+type Blob struct {
+	Encoding string
+	Data     []byte
+}
+
+// GzipBlob compresses r into a Blob.
+func GzipBlob(r io.Reader) (Blob, error) {
+	var buf bytes.Buffer
+	w := gzipWriters.Get().(*gzip.Writer)
+	defer gzipWriters.Put(w)
+	w.Reset(&buf)
+	if _, err := io.Copy(w, r); err != nil {
+		return Blob{}, fmt.Errorf("compress original: %w", err)
+	}
+	if err := w.Close(); err != nil {
+		return Blob{}, fmt.Errorf("compress original: %w", err)
+	}
+	return Blob{Encoding: "gzip", Data: buf.Bytes()}, nil
+}
+
+// SaveImport records an import in one transaction: the record, the original content (kept
+// for accepted files), and the parts read from it. Saving an accepted file already
 // accepted for the academy (same kind and SHA-256) changes nothing and returns the existing
 // record with existed=true.
-func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, original []byte, parts []Part) (saved Import, existed bool, err error) {
+func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, original Blob, parts []Part) (saved Import, existed bool, err error) {
 	if err := checkImportScope(scope, imp.AcademyID, imp.UAI); err != nil {
 		return Import{}, false, err
 	}
@@ -171,8 +196,8 @@ func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, 
 		if err := tx.Create(&row).Error; err != nil {
 			return err
 		}
-		if imp.Outcome == ImportAccepted && original != nil {
-			if err := tx.Create(&importBlobRow{ImportID: row.ID, Encoding: "gzip", Content: compress(original)}).Error; err != nil {
+		if imp.Outcome == ImportAccepted && original.Data != nil {
+			if err := tx.Create(&importBlobRow{ImportID: row.ID, Encoding: original.Encoding, Content: original.Data}).Error; err != nil {
 				return fmt.Errorf("save original: %w", err)
 			}
 		}
@@ -279,16 +304,21 @@ func (s *Store) ImportByID(ctx context.Context, scope access.Scope, id int64) (I
 	return r.domain(), nil
 }
 
-// ImportOriginal returns the original bytes of an accepted import.
-func (s *Store) ImportOriginal(ctx context.Context, scope access.Scope, id int64) ([]byte, error) {
+// ImportOriginal returns the original content of an accepted import: the file's bytes, or a
+// zip of its files when it had several (zip is true).
+func (s *Store) ImportOriginal(ctx context.Context, scope access.Scope, id int64) (data []byte, zip bool, err error) {
 	if _, err := s.ImportByID(ctx, scope, id); err != nil {
-		return nil, err
+		return nil, false, err
 	}
 	var b importBlobRow
 	if err := s.db.WithContext(ctx).Where("import_id = ?", id).Take(&b).Error; err != nil {
-		return nil, notFound(err, "original of import %d", id)
+		return nil, false, notFound(err, "original of import %d", id)
 	}
-	return decompress(b.Content)
+	if b.Encoding == "zip" {
+		return b.Content, true, nil
+	}
+	data, err = decompress(b.Content)
+	return data, false, err
 }
 
 // partsQuery selects parts of one school joined with their import's file facts.

@@ -2,6 +2,7 @@ package store_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,12 +44,12 @@ func TestImportsAndParts(t *testing.T) {
 			Warnings: []string{"empty LIBELLE_LONG"}, Schools: 1,
 		}
 		part := store.Part{UAI: "0790029C", Kind: "sts", SchoolYear: 2026, ExportedAt: day, Version: 1, JSON: []byte(`{"v":1}`)}
-		saved, existed, err := s.SaveImport(ctx, access.Schools(poitiers.ID, "0790029C"), imp, []byte("<STS_EDT/>"), []store.Part{part})
+		saved, existed, err := s.SaveImport(ctx, access.Schools(poitiers.ID, "0790029C"), imp, blob("<STS_EDT/>"), []store.Part{part})
 		require.NoError(t, err)
 		assert.False(t, existed)
 		assert.Positive(t, saved.ID)
 
-		again, existed, err := s.SaveImport(ctx, access.Academy(poitiers.ID), imp, []byte("<STS_EDT/>"), []store.Part{part})
+		again, existed, err := s.SaveImport(ctx, access.Academy(poitiers.ID), imp, blob("<STS_EDT/>"), []store.Part{part})
 		require.NoError(t, err)
 		assert.True(t, existed, "the same file twice is idempotent")
 		assert.Equal(t, saved.ID, again.ID)
@@ -57,20 +58,20 @@ func TestImportsAndParts(t *testing.T) {
 		newer.SHA256, newer.ExportedAt = "bbb", day.Add(48*time.Hour)
 		p2 := part
 		p2.ExportedAt, p2.JSON = newer.ExportedAt, []byte(`{"v":2}`)
-		_, _, err = s.SaveImport(ctx, access.Academy(poitiers.ID), newer, []byte("<STS_EDT v2/>"), []store.Part{p2})
+		_, _, err = s.SaveImport(ctx, access.Academy(poitiers.ID), newer, blob("<STS_EDT v2/>"), []store.Part{p2})
 		require.NoError(t, err)
 
 		rejected := store.Import{AcademyID: poitiers.ID, UAI: "0790029C", Kind: "siecle", FileName: "ElevesSansAdresses.zip",
 			SHA256: "ccc", ImportedBy: "alice", Outcome: store.ImportRejected, Error: "ElevesSansAdresses.xml:12: malformed XML"}
-		_, _, err = s.SaveImport(ctx, access.Academy(poitiers.ID), rejected, nil, nil)
+		_, _, err = s.SaveImport(ctx, access.Academy(poitiers.ID), rejected, store.Blob{}, nil)
 		require.NoError(t, err)
 
-		_, _, err = s.SaveImport(ctx, access.Schools(poitiers.ID, "0860001J"), imp, nil, nil)
+		_, _, err = s.SaveImport(ctx, access.Schools(poitiers.ID, "0860001J"), imp, store.Blob{}, nil)
 		assert.ErrorIs(t, err, apperr.ErrNotFound, "a school admin cannot import for another school")
-		_, _, err = s.SaveImport(ctx, access.Academy(bordeaux.ID), imp, nil, nil)
+		_, _, err = s.SaveImport(ctx, access.Academy(bordeaux.ID), imp, store.Blob{}, nil)
 		assert.ErrorIs(t, err, apperr.ErrNotFound, "another academy cannot import here")
 		feed := store.Import{AcademyID: poitiers.ID, Kind: "ent", FileName: "feed.zip", SHA256: "ddd", ImportedBy: "bob", Outcome: store.ImportAccepted}
-		_, _, err = s.SaveImport(ctx, access.Schools(poitiers.ID, "0790029C"), feed, nil, nil)
+		_, _, err = s.SaveImport(ctx, access.Schools(poitiers.ID, "0790029C"), feed, store.Blob{}, nil)
 		assert.ErrorIs(t, err, apperr.ErrForbidden, "an academy feed needs the whole academy")
 
 		latest, err := s.LatestParts(ctx, access.Academy(poitiers.ID), "0790029C", 2026, time.Time{})
@@ -101,10 +102,11 @@ func TestImportsAndParts(t *testing.T) {
 		require.NoError(t, err)
 		assert.Zero(t, total)
 
-		orig, err := s.ImportOriginal(ctx, access.Academy(poitiers.ID), saved.ID)
+		orig, zipped, err := s.ImportOriginal(ctx, access.Academy(poitiers.ID), saved.ID)
 		require.NoError(t, err)
+		assert.False(t, zipped)
 		assert.Equal(t, "<STS_EDT/>", string(orig))
-		_, err = s.ImportOriginal(ctx, access.Academy(bordeaux.ID), saved.ID)
+		_, _, err = s.ImportOriginal(ctx, access.Academy(bordeaux.ID), saved.ID)
 		assert.ErrorIs(t, err, apperr.ErrNotFound)
 	})
 }
@@ -149,4 +151,12 @@ func TestSnapshots(t *testing.T) {
 		assert.Equal(t, []string{"0860001J"}, seen)
 		assert.ErrorIs(t, s.EachLatestSnapshot(ctx, access.Academy(bordeaux.ID), poitiers.ID, func(store.Snapshot) error { return nil }), apperr.ErrNotFound)
 	})
+}
+
+func blob(s string) store.Blob {
+	b, err := store.GzipBlob(strings.NewReader(s))
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
