@@ -32,7 +32,7 @@ type ENTPart struct {
 
 // ENTUnit is a division (classe) or a group of one school in the feed.
 type ENTUnit struct {
-	Code           string   `json:"code"` // as first written in the feed; units are merged by fact.Key
+	Code           string   `json:"code"` // as the structure lists it, else as first referenced; merged by fact.Key
 	Label          string   `json:"label,omitempty"`
 	Listed         bool     `json:"listed"`              // in ENTStructureClasses / ENTStructureGroupes
 	Divisions      []string `json:"divisions,omitempty"` // groups: divisions listed in ENTStructureGroupes
@@ -80,6 +80,15 @@ const (
 	kStructClasses
 	kStructGroups
 	kNone = -1
+)
+
+// Indexes of structure attributes in feedRecord.stSeen.
+const (
+	stJointure = iota
+	stUAI
+	stName
+	stClasses
+	stGroups
 )
 
 const (
@@ -510,19 +519,19 @@ func (f *FeedReader) applyStruct() {
 		st = &aafStruct{}
 		f.structs[id] = st
 	}
-	if rec.stSeen[kStructJointure-kStructJointure] {
+	if rec.stSeen[stJointure] {
 		st.jointure = rec.st.jointure
 	}
-	if rec.stSeen[kStructUAI-kStructJointure] && rec.st.uai != "" {
+	if rec.stSeen[stUAI] && rec.st.uai != "" {
 		st.uai = rec.st.uai
 	}
-	if rec.stSeen[kStructName-kStructJointure] {
+	if rec.stSeen[stName] {
 		st.name = rec.st.name
 	}
-	if rec.stSeen[kStructClasses-kStructJointure] {
+	if rec.stSeen[stClasses] {
 		st.classes = rec.st.classes
 	}
-	if rec.stSeen[kStructGroups-kStructJointure] {
+	if rec.stSeen[stGroups] {
 		st.groups = rec.st.groups
 	}
 }
@@ -660,7 +669,7 @@ func (f *FeedReader) Finish() *Feed {
 				continue
 			}
 			u := s.unit(f, false, f.code(fs[0]))
-			u.Listed = true
+			u.Code, u.Listed = fs[0], true // the structure's own spelling wins
 			if len(fs) > 1 && u.Label == "" {
 				u.Label = fs[1]
 			}
@@ -671,7 +680,7 @@ func (f *FeedReader) Finish() *Feed {
 				continue
 			}
 			u := s.unit(f, true, f.code(fs[0]))
-			u.Listed = true
+			u.Code, u.Listed = fs[0], true
 			if len(fs) > 1 && u.Label == "" {
 				u.Label = fs[1]
 			}

@@ -41,6 +41,27 @@ type HistoryInput struct {
 	STSGroupsChangedAt time.Time
 }
 
+// Add sets the part as its source's latest part; a nil or empty part is ignored.
+func (in *BuildInput) Add(p *Part) {
+	if p == nil {
+		return
+	}
+	switch {
+	case p.STS != nil:
+		in.STS = p.STS
+	case p.SIECLE != nil:
+		in.SIECLE = p.SIECLE
+	case p.Structures != nil:
+		in.Structures = p.Structures
+	case p.Nomenclature != nil:
+		in.Nomenclature = p.Nomenclature
+	case p.Links != nil:
+		in.Links = p.Links
+	case p.ENT != nil:
+		in.ENT = p.ENT
+	}
+}
+
 // inactiveKey is the SIECLE pseudo-division of pupils who are no longer schooled here.
 var inactiveKey = fact.Key("Inactifs")
 

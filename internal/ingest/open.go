@@ -107,6 +107,9 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 			others = append(others, f)
 		}
 	}
+	if isOfficeDocument(append(fileNames(xmls), fileNames(others)...)) {
+		return nil, nil, apperr.Input(u.Name, 0, "", "this is an office document (spreadsheet or text), not an export: upload the XML file or the zip that holds it")
+	}
 	var warnings []string
 	switch {
 	case len(xmls) == 0 && len(others) == 1:
@@ -115,9 +118,6 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 		warnings = append(warnings, fmt.Sprintf("zip entry %s has no .xml extension; read as XML", others[0].Name))
 	case len(xmls) == 0:
 		names := fileNames(others)
-		if isOfficeDocument(names) {
-			return nil, nil, apperr.Input(u.Name, 0, "", "this is an office document (spreadsheet or text), not an export: upload the XML file or the zip that holds it")
-		}
 		if len(names) == 0 {
 			return nil, nil, apperr.Input(u.Name, 0, "", "the zip archive is empty")
 		}

@@ -32,6 +32,9 @@ func (m *Meta) warnf(format string, args ...any) {
 	m.Warnings = append(m.Warnings, fmt.Sprintf(format, args...))
 }
 
+// PartVersion is the version of the parts' JSON shape; the store records it with each part.
+const PartVersion = 1
+
 // Part is what one upload yields: exactly one of the fields is set. It is the unit the store
 // persists per import (as JSON) and that Build joins.
 type Part struct {
@@ -62,6 +65,14 @@ func (p *Part) Meta() *Meta {
 		return &p.ENT.Meta
 	}
 	return nil
+}
+
+// Source returns the source of the part's payload, or "" for an empty Part.
+func (p *Part) Source() fact.Source {
+	if m := p.Meta(); m != nil {
+		return m.Source
+	}
+	return ""
 }
 
 // normUAI canonicalises a UAI for comparison: trimmed, upper case.

@@ -204,6 +204,8 @@ func ReadFeed(uploads []Upload, opt Options) (*Feed, error) {
 	for _, p := range feed.Schools {
 		p.Meta.File, p.Meta.ReceivedAt, p.Meta.SHA256, p.Meta.Size = file, received, sum, bud.used
 		p.Meta.ExportedAt, p.Meta.ExportTimeFrom = feed.ExtractedAt, feed.ExportTimeFrom
+		// The feed carries no school year: record the campaign's, when the caller says it.
+		p.Meta.SchoolYear = opt.SchoolYear
 		p.Meta.Warnings = append(p.Meta.Warnings, feed.Warnings...)
 	}
 	return feed, nil

@@ -1,0 +1,169 @@
+package ingest
+
+import (
+	"archive/zip"
+	"bytes"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/fact"
+)
+
+func TestZipWithNoise(t *testing.T) {
+	sts := readTestdata(t, "sts_emp_0790029C_2026.xml")
+	mod := time.Date(2026, 9, 3, 17, 45, 0, 0, time.UTC)
+	z := zipBytes(t,
+		zipEntry{name: "__MACOSX/._sts_emp_0790029C_2026.xml", data: []byte("junk")},
+		zipEntry{name: "export/", data: nil},
+		zipEntry{name: "export/.DS_Store", data: []byte("junk")},
+		zipEntry{name: "export/sts_emp_0790029C_2026.xml", data: sts, mod: mod},
+	)
+	p, err := Read(bytesUpload("sts_emp_0790029C_2026.zip", z), Options{UAI: uai})
+	require.NoError(t, err)
+	require.NotNil(t, p.STS)
+	m := p.STS.Meta
+	assert.Equal(t, "sts_emp_0790029C_2026.zip", m.File)
+	assert.Equal(t, "export/sts_emp_0790029C_2026.xml", m.Entry)
+	assert.Equal(t, fact.TimeFromZipEntry, m.ExportTimeFrom)
+	assert.True(t, m.ExportedAt.Equal(mod), "%v", m.ExportedAt)
+	assert.Equal(t, int64(len(sts)), m.Size)
+	assert.Empty(t, m.Warnings)
+}
+
+func TestMtimeFallback(t *testing.T) {
+	u := fileUpload(t, "sts_emp_0790029C_2026.xml")
+	u.ModTime = time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)
+	p, err := Read(u, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, fact.TimeFromMtime, p.STS.Meta.ExportTimeFrom)
+	assert.Equal(t, u.ModTime, p.STS.Meta.ExportedAt)
+}
+
+// zipBomb returns a zip whose single entry inflates n zero bytes.
+func zipBomb(t *testing.T, name string, n int) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.Create(name)
+	require.NoError(t, err)
+	_, err = w.Write([]byte("<BEE_ELEVES><X>"))
+	require.NoError(t, err)
+	zeros := make([]byte, 1<<20)
+	for i := range zeros {
+		zeros[i] = ' '
+	}
+	for written := 0; written < n; written += len(zeros) {
+		_, err = w.Write(zeros)
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	return buf.Bytes()
+}
+
+func TestZipProblems(t *testing.T) {
+	sts := readTestdata(t, "sts_emp_0790029C_2026.xml")
+	bee := readTestdata(t, "ElevesSansAdresses.xml")
+	bomb := zipBomb(t, "ElevesSansAdresses.xml", 8<<20)
+	require.Less(t, len(bomb), 64<<10, "8 MiB of spaces compress to a few KiB")
+
+	cases := []struct {
+		desc string
+		name string
+		data []byte
+		lim  Limits
+		want string
+		file string // the name the error gives; "" for name
+	}{
+		{"several XML files", "export.zip", zipBytes(t, zipEntry{name: "ElevesSansAdresses.xml", data: bee}, zipEntry{name: "sts_emp_0790029C_2026.xml", data: sts}),
+			Limits{}, "the zip archive holds several XML files (ElevesSansAdresses.xml, sts_emp_0790029C_2026.xml): upload one file per zip", ""},
+		{"no XML file", "export.zip", zipBytes(t, zipEntry{name: "a.txt", data: []byte("a")}, zipEntry{name: "b.txt", data: []byte("b")}), Limits{}, "holds no XML file (entries: a.txt, b.txt)", ""},
+		{"empty zip", "export.zip", zipBytes(t), Limits{}, "the zip archive is empty", ""},
+		{"office document", "export.xml", zipBytes(t, zipEntry{name: "[Content_Types].xml", data: []byte("<Types/>")}, zipEntry{name: "xl/workbook.xml", data: []byte("<workbook/>")}),
+			Limits{}, "office document", ""},
+		{"spreadsheet without XML extension", "export.xlsx", zipBytes(t, zipEntry{name: "[Content_Types].txt", data: []byte("x")}, zipEntry{name: "mimetype", data: []byte("x")}), Limits{}, "office document", ""},
+		{"zip bomb by ratio", "ElevesSansAdresses.zip", bomb, Limits{}, "compression ratio above 100:1", "ElevesSansAdresses.zip (ElevesSansAdresses.xml)"},
+		{"size cap", "ElevesSansAdresses.zip", bomb, Limits{MaxFileSize: 2 << 20, MaxRatio: 1 << 20}, "exceeds the limit of 2 MiB", "ElevesSansAdresses.zip (ElevesSansAdresses.xml)"},
+		{"bare file over the cap", "ElevesSansAdresses.xml", bee, Limits{MaxFileSize: 1024}, "exceeds the limit", ""},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			_, err := Read(bytesUpload(c.name, c.data), Options{Limits: c.lim})
+			assertInputError(t, err, firstNonEmpty(c.file, c.name), c.want)
+		})
+	}
+	// Size and ratio errors also match ErrTooLarge, for the HTTP layer's 413.
+	_, err := Read(bytesUpload("b.zip", bomb), Options{})
+	assert.True(t, errors.Is(err, apperr.ErrTooLarge))
+}
+
+func TestZipCorruptEntry(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateHeader(&zip.FileHeader{Name: "Structures.xml", Method: zip.Store})
+	require.NoError(t, err)
+	data := readTestdata(t, "Structures.xml")
+	_, err = w.Write(data)
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	z := buf.Bytes()
+	// Flip a byte of the stored content (inside a comment-free text node): the CRC no longer matches.
+	i := bytes.Index(z, []byte("Seconde D"))
+	require.Positive(t, i)
+	z[i] = 'Z'
+	_, err = Read(bytesUpload("Structures.zip", z), Options{})
+	assertInputError(t, err, "Structures.zip (Structures.xml)", "checksum")
+}
+
+func TestEncodings(t *testing.T) {
+	utf := "<BEE_STRUCTURES><PARAMETRES><UAJ>0790029C</UAJ><ANNEE_SCOLAIRE>2026</ANNEE_SCOLAIRE></PARAMETRES><DONNEES><DIVISIONS><DIVISION CODE_STRUCTURE=\"2 A\"><LIBELLE_LONG>Seconde € Élan œuvre</LIBELLE_LONG></DIVISION></DIVISIONS></DONNEES></BEE_STRUCTURES>"
+	latin9 := func(s string) []byte {
+		r := map[rune]byte{'€': 0xa4, 'É': 0xc9, 'œ': 0xbd}
+		var b []byte
+		for _, c := range s {
+			if v, ok := r[c]; ok {
+				b = append(b, v)
+			} else {
+				b = append(b, byte(c))
+			}
+		}
+		return b
+	}
+	cp1252 := func(s string) []byte {
+		r := map[rune]byte{'€': 0x80, 'É': 0xc9, 'œ': 0x9c}
+		var b []byte
+		for _, c := range s {
+			if v, ok := r[c]; ok {
+				b = append(b, v)
+			} else {
+				b = append(b, byte(c))
+			}
+		}
+		return b
+	}
+	cases := []struct {
+		desc string
+		data []byte
+		want string
+	}{
+		{"UTF-8, no prolog", []byte(utf), "Seconde € Élan œuvre"},
+		{"UTF-8 with BOM", append([]byte("\xef\xbb\xbf<?xml version=\"1.0\" encoding=\"UTF-8\"?>"), utf...), "Seconde € Élan œuvre"},
+		{"ISO-8859-15", append([]byte(`<?xml version="1.0" encoding="ISO-8859-15"?>`), latin9(utf)...), "Seconde € Élan œuvre"},
+		{"iso-8859-15 lower case", append([]byte(`<?xml version="1.0" encoding="iso-8859-15"?>`), latin9(utf)...), "Seconde € Élan œuvre"},
+		{"windows-1252", append([]byte(`<?xml version="1.0" encoding="windows-1252"?>`), cp1252(utf)...), "Seconde € Élan œuvre"},
+		// ISO-8859-1 has no € nor œ: the Latin-9 bytes read as ¤ and ½, as the declaration says.
+		{"ISO-8859-1", append([]byte(`<?xml version="1.0" encoding="ISO-8859-1"?>`), latin9(utf)...), "Seconde ¤ Élan ½uvre"},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			p, err := Read(bytesUpload("Structures.xml", c.data), Options{})
+			require.NoError(t, err)
+			require.Len(t, p.Structures.Divisions, 1)
+			assert.Equal(t, c.want, p.Structures.Divisions[0].Label)
+		})
+	}
+}
