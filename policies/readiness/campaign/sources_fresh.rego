@@ -23,8 +23,6 @@ package vigie.checks.campaign.sources_fresh
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
-
 result := lib.unknown_because("Aucun export déposé pour cet établissement.") if {
 	count(lib.sources) == 0
 } else := lib.verdict(failing)

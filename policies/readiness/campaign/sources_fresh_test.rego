@@ -30,3 +30,9 @@ test_unknown_without_any_source if {
 	inp := json.patch(testdata.base, [{"op": "replace", "path": "/facts/sources", "value": {}}])
 	result.status == "unknown" with input as inp
 }
+
+test_fail_on_undated_source if {
+	inp := testdata.with_facts({"sources": {"ent": {"exported_at": "", "imported_at": ""}}})
+	r := result with input as inp
+	r.items == {{"code": "ent", "kind": "source", "detail": "annuaire fédérateur (AAF) : date d'export inconnue"}}
+}

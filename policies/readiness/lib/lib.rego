@@ -68,8 +68,6 @@ ns_per_day := ((24 * 60) * 60) * 1000000000
 
 now_ns := time.parse_rfc3339_ns(input.now)
 
-fr_date(ns) := time.format([ns, "Europe/Paris", "02/01/2006"])
-
 fr_datetime(ns) := time.format([ns, "Europe/Paris", "02/01/2006 à 15 h 04"])
 
 # --- sources ---------------------------------------------------------------------------

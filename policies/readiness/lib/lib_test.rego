@@ -94,6 +94,8 @@ test_uses_groups if {
 	cfg := testdata.config({"schools": {"0790029C": {"uses_groups": true}}})
 	lib.uses_groups with input as college with data.vigie.config as cfg
 	not lib.uses_groups with input as object.union(testdata.base, {"school": {"uses_groups": false}})
+	academy := testdata.config({"uses_groups": true})
+	lib.uses_groups with input as college with data.vigie.config as academy
 }
 
 test_pp_active if {
