@@ -182,4 +182,3 @@ func TestTokens(t *testing.T) {
 		assert.False(t, list[0].LastUsedAt.IsZero())
 	})
 }
-
