@@ -38,9 +38,9 @@ type Provider struct {
 	key    *rsa.PrivateKey
 	signer jose.Signer
 
-	mu    sync.Mutex
-	user  User
-	codes map[string]grant
+	mu     sync.Mutex
+	user   User
+	codes  map[string]grant
 	tamper func(claims map[string]any)
 }
 
