@@ -10,13 +10,16 @@
 #   Une action inconnue est refusée : l'ajouter à role_actions ou platform_actions.
 package vigie.authz
 
-# Actions each role may do within the academy of its grant. Extend freely.
+# Actions each role may do within the academy of its grant. Extend freely; the HTTP route
+# table names one of these (or a platform or self action) for every route, and a Go test
+# checks that each is allowed to someone.
 role_actions := {
 	"supervisor": {
-		"academy.read",
+		"academy.read", "summary.read", "export.read", "audit.read",
 		"school.list", "school.read", "report.read", "history.read", "snapshot.read",
+		"import.read", "school.upload", "import.feed",
 		"run.trigger", "run.read",
-		"exemption.read", "exemption.approve", "exemption.reject",
+		"exemption.read", "exemption.approve", "exemption.reject", "exemption.revoke",
 		"policy.read",
 	},
 	"policy_author": {
@@ -24,24 +27,32 @@ role_actions := {
 		"policy.read", "policy.edit", "policy.test", "policy.preview", "policy.publish",
 	},
 	"school_admin": {
+		"academy.read",
 		"school.list", "school.read", "report.read", "history.read", "snapshot.read",
-		"school.upload",
+		"import.read", "school.upload", "run.read",
 		"exemption.read", "exemption.request",
 	},
 }
 
 # Actions of platform administrators; they need no grant.
 platform_actions := {
-	"academy.list", "academy.create", "academy.update", "academy.delete",
+	"academy.list", "academy.read", "academy.create", "academy.update", "academy.delete",
+	"audit.read",
 	"user.list", "user.read", "user.create", "user.update", "user.delete",
 	"grant.list", "grant.create", "grant.delete",
 }
+
+# Actions on one's own account, allowed to every authenticated user whatever their grants.
+self_actions := {"self.read", "self.logout", "token.manage", "catalogue.read", "academy.list"}
 
 # Roles whose grant is limited to the UAIs it lists.
 uai_limited_roles := {"school_admin"}
 
 # Actions that list many schools: allowed without a UAI, the scope limits what is listed.
-listing_actions := {"school.list", "report.read", "history.read", "exemption.read"}
+listing_actions := {
+	"academy.read", "school.list", "report.read", "history.read",
+	"exemption.read", "import.read", "run.read",
+}
 
 default allow := false
 
@@ -52,6 +63,11 @@ platform_admin if input.user.platform_admin == true
 allow if {
 	platform_admin
 	input.action in platform_actions
+}
+
+allow if {
+	input.action in self_actions
+	object.get(input.user, "id", "") != ""
 }
 
 allow if {

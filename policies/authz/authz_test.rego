@@ -89,3 +89,42 @@ test_decision if {
 	d.allow
 	d.scope == {"poitiers": {"all_schools": true, "uais": []}}
 }
+
+test_every_user_manages_their_own_account if {
+	some action in ["self.read", "self.logout", "token.manage", "catalogue.read", "academy.list"]
+	allow with input as req(school_admin, action, "", "")
+	allow with input as req({"id": "nobody", "grants": []}, action, "", "")
+}
+
+test_anonymous_gets_nothing if {
+	not allow with input as req({"id": "", "grants": []}, "self.read", "", "")
+	not allow with input as req({"grants": []}, "catalogue.read", "", "")
+}
+
+test_supervisor_runs_the_academy_view if {
+	some action in ["summary.read", "export.read", "audit.read", "import.feed", "exemption.revoke", "import.read"]
+	allow with input as req(supervisor, action, "poitiers", "")
+	not allow with input as req(supervisor, action, "bordeaux", "")
+}
+
+test_school_admin_reads_its_academy_and_imports_but_not_the_academy_view if {
+	allow with input as req(school_admin, "academy.read", "poitiers", "")
+	allow with input as req(school_admin, "import.read", "poitiers", "")
+	allow with input as req(school_admin, "run.read", "poitiers", "")
+	not allow with input as req(school_admin, "summary.read", "poitiers", "")
+	not allow with input as req(school_admin, "export.read", "poitiers", "")
+	not allow with input as req(school_admin, "import.feed", "poitiers", "")
+	not allow with input as req(school_admin, "audit.read", "poitiers", "")
+	not allow with input as req(school_admin, "academy.read", "bordeaux", "")
+}
+
+test_platform_admin_reads_audit_of_any_academy if {
+	allow with input as req(platform, "audit.read", "bordeaux", "")
+	allow with input as req(platform, "academy.read", "bordeaux", "")
+	not allow with input as req(platform, "summary.read", "bordeaux", "")
+}
+
+test_policy_author_does_not_see_schools if {
+	not allow with input as req(author, "school.list", "poitiers", "")
+	allow with input as req(author, "academy.read", "poitiers", "")
+}
