@@ -445,3 +445,152 @@ func (s *Store) SchoolHistory(ctx context.Context, scope access.Scope, uai strin
 	}
 	return out, nil
 }
+
+// Summary is the academy view of the latest final results of the schools in scope.
+type Summary struct {
+	AcademyID     int64
+	Schools       int            // schools in scope
+	ByStatus      map[string]int // ready, at_risk, not_ready, none
+	ByCheck       []CheckCount   // by check id
+	ByDepartement []DepartementCount
+	LatestRun     *Run // the latest successful run over the whole academy
+	// TurnedRed lists the schools not ready now that were evaluated and not "not ready" before
+	// the latest academy run, by UAI.
+	TurnedRed []TurnedRed
+}
+
+// CheckCount counts the latest outcomes of one check over the schools.
+type CheckCount struct {
+	CheckID  string
+	Severity string
+	ByStatus map[string]int // pass, fail, unknown, error, exempt, monitor
+}
+
+// DepartementCount counts schools per status in one département.
+type DepartementCount struct {
+	Departement string
+	Schools     int
+	ByStatus    map[string]int
+}
+
+// TurnedRed is a school that became not ready.
+type TurnedRed struct {
+	UAI         string
+	Name        string
+	Departement string
+	Previous    string
+	EvaluatedAt time.Time
+}
+
+// AcademySummary counts the latest final results of the academy's schools in scope: per
+// status, per check and per département, and lists the schools that turned red since the
+// previous run (the state before the latest academy run).
+func (s *Store) AcademySummary(ctx context.Context, scope access.Scope, academyID int64) (Summary, error) {
+	if !scope.AllowsAcademy(academyID) {
+		return Summary{}, fmt.Errorf("summary of academy %d: %w", academyID, apperr.ErrNotFound)
+	}
+	sum := Summary{AcademyID: academyID, ByStatus: map[string]int{"ready": 0, "at_risk": 0, "not_ready": 0, StatusNone: 0}}
+	db := s.db.WithContext(ctx)
+
+	var perDept []struct {
+		Departement string
+		Status      string
+		N           int
+	}
+	err := scopeSchools(db.Table("schools s"), scope, "s").Joins(latestResultJoin).Where("s.academy_id = ?", academyID).
+		Select("s.departement, COALESCE(r.status, '" + StatusNone + "') AS status, COUNT(*) AS n").
+		Group("s.departement, COALESCE(r.status, '" + StatusNone + "')").Order("s.departement").Scan(&perDept).Error
+	if err != nil {
+		return Summary{}, fmt.Errorf("summary per status: %w", err)
+	}
+	for _, r := range perDept {
+		sum.Schools += r.N
+		sum.ByStatus[r.Status] += r.N
+		if n := len(sum.ByDepartement); n == 0 || sum.ByDepartement[n-1].Departement != r.Departement {
+			sum.ByDepartement = append(sum.ByDepartement, DepartementCount{Departement: r.Departement, ByStatus: map[string]int{}})
+		}
+		d := &sum.ByDepartement[len(sum.ByDepartement)-1]
+		d.Schools += r.N
+		d.ByStatus[r.Status] += r.N
+	}
+
+	latest := scopeSchools(db.Model(&resultRow{}), scope, "results").Select("MAX(id)").
+		Where("academy_id = ? AND final", academyID).Group("uai")
+	var perCheck []struct {
+		CheckID  string
+		Severity string
+		Status   string
+		N        int
+	}
+	err = db.Model(&checkResultRow{}).Select("check_id, severity, status, COUNT(*) AS n").
+		Where("result_id IN (?)", latest).Group("check_id, severity, status").Order("check_id").Scan(&perCheck).Error
+	if err != nil {
+		return Summary{}, fmt.Errorf("summary per check: %w", err)
+	}
+	for _, r := range perCheck {
+		if n := len(sum.ByCheck); n == 0 || sum.ByCheck[n-1].CheckID != r.CheckID {
+			sum.ByCheck = append(sum.ByCheck, CheckCount{CheckID: r.CheckID, Severity: r.Severity, ByStatus: map[string]int{}})
+		}
+		sum.ByCheck[len(sum.ByCheck)-1].ByStatus[r.Status] += r.N
+	}
+
+	runs, _, err := s.ListRuns(ctx, access.Academy(academyID), academyID, RunFilter{AcademyOnly: true, Status: RunDone, Limit: 1})
+	if err != nil {
+		return Summary{}, err
+	}
+	if len(runs) == 0 {
+		return sum, nil
+	}
+	sum.LatestRun = &runs[0]
+	var red []struct {
+		UAI         string `gorm:"column:uai"`
+		Name        string
+		Departement string
+		Previous    string
+		EvaluatedAt time.Time
+	}
+	err = scopeSchools(db.Table("schools s"), scope, "s").
+		Joins("JOIN results r ON r.id = (SELECT MAX(x.id) FROM results x WHERE x.academy_id = s.academy_id AND x.uai = s.uai AND x.final)").
+		Joins("JOIN results p ON p.id = (SELECT MAX(y.id) FROM results y WHERE y.academy_id = s.academy_id AND y.uai = s.uai AND y.final AND y.evaluated_at < ?)", runs[0].StartedAt.UTC()).
+		Where("s.academy_id = ? AND r.status = 'not_ready' AND p.status <> 'not_ready'", academyID).
+		Select("s.uai, s.name, s.departement, p.status AS previous, r.evaluated_at").Order("s.uai").Scan(&red).Error
+	if err != nil {
+		return Summary{}, fmt.Errorf("schools turned red: %w", err)
+	}
+	for _, r := range red {
+		sum.TurnedRed = append(sum.TurnedRed, TurnedRed{UAI: r.UAI, Name: r.Name, Departement: r.Departement, Previous: r.Previous,
+			EvaluatedAt: r.EvaluatedAt.UTC()})
+	}
+	return sum, nil
+}
+
+// TrendPoint is the outcome of one academy run, for the campaign trend.
+type TrendPoint struct {
+	Day      string // YYYY-MM-DD of the run's start, in UTC
+	Run      Run
+	Schools  int
+	Ready    int
+	AtRisk   int
+	NotReady int
+}
+
+// AcademyTrend returns, for each day since since (zero: every day), the counts of the last
+// successful academy run of that day, oldest first.
+func (s *Store) AcademyTrend(ctx context.Context, scope access.Scope, academyID int64, since time.Time) ([]TrendPoint, error) {
+	runs, _, err := s.ListRuns(ctx, scope, academyID, RunFilter{AcademyOnly: true, Status: RunDone, Since: since})
+	if err != nil {
+		return nil, err
+	}
+	var out []TrendPoint
+	for i := len(runs) - 1; i >= 0; i-- { // runs are newest first
+		r := runs[i]
+		day := r.StartedAt.UTC().Format(time.DateOnly)
+		p := TrendPoint{Day: day, Run: r, Schools: r.Schools, Ready: r.Ready, AtRisk: r.AtRisk, NotReady: r.NotReady}
+		if n := len(out); n > 0 && out[n-1].Day == day {
+			out[n-1] = p // a later run of the same day wins
+			continue
+		}
+		out = append(out, p)
+	}
+	return out, nil
+}
