@@ -76,6 +76,7 @@ func TestHostileInputs(t *testing.T) {
 		{desc: "pupil without id", name: "e.xml", data: []byte(strings.Replace(beeWith(""), ` ELEVE_ID="1001"`, "", 1)), want: "a pupil has no ELEVE_ID", field: "ELEVE@ELEVE_ID"},
 		{desc: "invalid UTF-8", name: "e.xml", data: []byte(beeWith("<PRENOM2>H\xe9l\xe8ne</PRENOM2>")), want: `declare encoding="ISO-8859-15"`, line: 4},
 		{desc: "invalid UTF-8, no prolog", name: "e.xml", data: []byte("<BEE_ELEVES>\n<X>\xe9</X></BEE_ELEVES>"), want: "invalid UTF-8", line: 2},
+		{desc: "invalid UTF-8 declared as UTF8", name: "e.xml", data: []byte("<?xml version=\"1.0\" encoding=\"UTF8\"?>\n<BEE_ELEVES><X>\xe9</X></BEE_ELEVES>"), want: `declare encoding="ISO-8859-15"`, line: 2},
 		{desc: "unknown encoding", name: "e.xml", data: []byte(`<?xml version="1.0" encoding="X-KLINGON"?><BEE_ELEVES/>`), want: `unsupported encoding "x-klingon"`},
 		{desc: "PDF", name: "export.xml", data: []byte("%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj"), want: "PDF document"},
 		{desc: "CSV", name: "export.xml", data: []byte("UAI;NOM;PRENOM\n0790029C;A;B\n"), want: "CSV"},

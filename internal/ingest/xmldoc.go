@@ -59,6 +59,12 @@ func newDoc(file string, r io.Reader, lim Limits) *doc {
 		if err != nil {
 			return nil, err
 		}
+		if enc == unicode.UTF8 {
+			// A spelling such as "UTF8": let encoding/xml validate the bytes rather than a
+			// decoder that would silently replace invalid ones.
+			d.encoding = "utf-8"
+			return input, nil
+		}
 		return enc.NewDecoder().Reader(input), nil
 	}
 	return d
