@@ -47,7 +47,7 @@ failing := {lib.item(lib.code(k, g), "group", detail) |
 
 empty(g) := "groupe déjà présent l'an dernier, sans élève actif dans SIECLE-BEE" if {
 	lib.usable("siecle")
-	object.get(g.siecle, "pupils", 0) == 0
+	g.siecle.pupils == 0
 } else := "groupe déjà présent l'an dernier, effectif calculé 0 dans STS-Web" if {
 	not lib.usable("siecle")
 	g.sts.computed == 0

@@ -29,7 +29,7 @@ result := lib.unknown(meta.needs) if {
 	not input.facts.ent.structure_found
 } else := lib.verdict(failing)
 
-failing := {lib.item(lib.code(k, d), "division", sprintf("aucun élève dans l'annuaire de l'ENT (%d élève(s) actif(s) dans SIECLE-BEE)", [object.get(d.siecle, "pupils", 0)])) |
+failing := {lib.item(lib.code(k, d), "division", sprintf("aucun élève dans l'annuaire de l'ENT (%d élève(s) actif(s) dans SIECLE-BEE)", [d.siecle.pupils])) |
 	some k, d in lib.ent_divisions
-	object.get(d.ent, "pupils", 0) == 0
+	d.ent.pupils == 0
 }

@@ -30,7 +30,7 @@ result := lib.unknown(meta.needs) if {
 	not input.facts.ent.structure_found
 } else := lib.verdict(failing)
 
-failing := {lib.item(lib.code(k, g), "group", sprintf("aucun élève dans l'annuaire de l'ENT (%d élève(s) actif(s) dans SIECLE-BEE)", [object.get(g.siecle, "pupils", 0)])) |
+failing := {lib.item(lib.code(k, g), "group", sprintf("aucun élève dans l'annuaire de l'ENT (%d élève(s) actif(s) dans SIECLE-BEE)", [g.siecle.pupils])) |
 	some k, g in lib.ent_groups
-	object.get(g.ent, "pupils", 0) == 0
+	g.ent.pupils == 0
 }

@@ -51,15 +51,12 @@ failing := division_gaps | group_gaps
 
 division_gaps := {lib.item(lib.code(k, d), "division", detail(d)) |
 	some k, d in lib.divisions
-	object.get(d.ent, "pupils", 0) != object.get(d.siecle, "pupils", 0)
+	d.ent.pupils != d.siecle.pupils
 }
 
 group_gaps := {lib.item(lib.code(k, g), "group", detail(g)) |
 	some k, g in lib.groups
-	object.get(g.ent, "pupils", 0) != object.get(g.siecle, "pupils", 0)
+	g.ent.pupils != g.siecle.pupils
 }
 
-detail(s) := sprintf("%d élève(s) dans l'ENT, %d élève(s) actif(s) dans SIECLE-BEE", [
-	object.get(s.ent, "pupils", 0),
-	object.get(s.siecle, "pupils", 0),
-])
+detail(s) := sprintf("%d élève(s) dans l'ENT, %d élève(s) actif(s) dans SIECLE-BEE", [s.ent.pupils, s.siecle.pupils])

@@ -31,5 +31,5 @@ result := lib.unknown(meta.needs) if {
 
 failing := {lib.item(lib.code(k, d), "division", "aucun professeur principal dans l'annuaire de l'ENT") |
 	some k, d in lib.ent_divisions
-	object.get(d.ent, "principal_links", 0) == 0
+	d.ent.principal_links == 0
 }

@@ -34,10 +34,10 @@ failing := division_gaps | group_gaps
 
 division_gaps := {lib.item(lib.code(k, d), "division", "aucun lien enseignant-matière dans l'annuaire de l'ENT") |
 	some k, d in lib.ent_divisions
-	object.get(d.ent, "teacher_links", 0) == 0
+	d.ent.teacher_links == 0
 }
 
 group_gaps := {lib.item(lib.code(k, g), "group", "aucun lien enseignant-matière dans l'annuaire de l'ENT") |
 	some k, g in lib.ent_groups
-	object.get(g.ent, "teacher_links", 0) == 0
+	g.ent.teacher_links == 0
 }

@@ -167,6 +167,10 @@ item(code, kind, detail) := {"code": code, "kind": kind, "detail": detail}
 
 # --- structures ------------------------------------------------------------------------
 
+# The snapshot contract (internal/fact) writes every per-source block of every division and
+# group, with present: false and zeros when the source does not know it: checks read fields
+# directly (d.siecle.pupils), without object.get defaults.
+
 # SIECLE's pseudo-division of inactive pupils, as fact.Key writes it.
 inactive_division := "INACTIFS"
 
@@ -178,39 +182,34 @@ sts_divisions := {k: d | some k, d in divisions; d.sts.present}
 
 sts_groups := {k: g | some k, g in groups; g.sts.present}
 
+# Divisions and groups STS-Web does not (or no longer) know.
+other_divisions := {k: d | some k, d in divisions; not d.sts.present}
+
+other_groups := {k: g | some k, g in groups; not g.sts.present}
+
 code(k, s) := object.get(s, "code", k)
 
 # --- head counts -----------------------------------------------------------------------
 
-# allowed is the tolerated difference against a reference head count.
+# allowed is the tolerated difference against a reference head count:
+# max(ceil(tolerance_pct × reference / 100), tolerance_min). A difference fails when it is
+# greater than allowed.
 allowed(reference) := max([ceil((tolerance_pct * reference) / 100), tolerance_min])
 
-beyond(value, reference) if abs(value - reference) > allowed(reference)
+# Checks filter every division or group with the same test written inline, because a user
+# function call per element is what costs most in an evaluation. For an integer difference
+# d ≥ 0: d > max(ceil(r), m) ⟺ d > m and (d - 1) × 100 ≥ tolerance_pct × reference, since an
+# integer exceeds ceil(r) exactly when it minus one reaches r. Written out:
+#   diff := abs(value - reference)
+#   diff > lib.tolerance_min
+#   (diff - 1) * 100 >= lib.tolerance_pct * reference
+# lib_test.rego checks this against allowed.
 
 # --- people ----------------------------------------------------------------------------
 
 pupil_label(p) := sprintf("%s (%s)", [p.name, p.division]) if {
 	object.get(p, "division", "") != ""
 } else := p.name
-
-pp_started(pp) if object.get(pp, "start", "") == ""
-
-pp_started(pp) if {
-	start := object.get(pp, "start", "")
-	start != ""
-	substring(start, 0, 10) <= input.today
-}
-
-pp_ended(pp) if {
-	end := object.get(pp, "end", "")
-	end != ""
-	substring(end, 0, 10) < input.today
-}
-
-pp_active(pp) if {
-	pp_started(pp)
-	not pp_ended(pp)
-}
 
 # percent formats a share with one decimal and a French decimal comma.
 percent(part, whole) := replace(sprintf("%v", [round((part * 1000) / whole) / 10]), ".", ",")
@@ -219,12 +218,8 @@ percent(part, whole) := replace(sprintf("%v", [round((part * 1000) / whole) / 10
 today_fr := concat("/", [substring(input.today, 8, 2), substring(input.today, 5, 2), substring(input.today, 0, 4)])
 
 # Divisions and groups the ENT checks look at: known to STS-Web or listed in the ENT structure.
-ent_divisions := {k: d | some k, d in divisions; ent_scope(d)}
+ent_divisions := object.union(sts_divisions, {k: d | some k, d in other_divisions; d.ent.listed})
 
-ent_groups := {k: g | some k, g in groups; ent_scope(g)}
-
-ent_scope(s) if s.sts.present
-
-ent_scope(s) if s.ent.listed
+ent_groups := object.union(sts_groups, {k: g | some k, g in other_groups; g.ent.listed})
 
 structure_kind_label := {"division": "division", "group": "groupe"}

@@ -28,17 +28,26 @@ result := lib.unknown(meta.needs) if {
 } else := lib.verdict(failing)
 
 # The reference is STS-Web's computed head count when it has one, else the planned one.
-reference(d) := ["calculé", d.sts.computed] if {
-	is_number(d.sts.computed)
-	d.sts.computed > 0
-} else := ["prévu", d.sts.planned]
+with_computed := {k | some k, d in lib.sts_divisions; is_number(d.sts.computed); d.sts.computed > 0}
 
-failing := {lib.item(lib.code(k, d), "division", detail) |
+failing := {lib.item(lib.code(k, d), "division", detail(d, label, ref)) |
 	some k, d in lib.sts_divisions
-	[label, ref] := reference(d)
-	pupils := object.get(d.siecle, "pupils", 0)
-	lib.beyond(pupils, ref)
-	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour un effectif %s de %d dans STS-Web (écart %d, tolérance %d)", [
-		pupils, label, ref, abs(pupils - ref), lib.allowed(ref),
-	])
+	with_computed[k]
+	label := "calculé"
+	ref := d.sts.computed
+	diff := abs(d.siecle.pupils - ref)
+	diff > lib.tolerance_min
+	(diff - 1) * 100 >= lib.tolerance_pct * ref
+} | {lib.item(lib.code(k, d), "division", detail(d, label, ref)) |
+	some k, d in lib.sts_divisions
+	not with_computed[k]
+	label := "prévu"
+	ref := d.sts.planned
+	diff := abs(d.siecle.pupils - ref)
+	diff > lib.tolerance_min
+	(diff - 1) * 100 >= lib.tolerance_pct * ref
 }
+
+detail(d, label, ref) := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour un effectif %s de %d dans STS-Web (écart %d, tolérance %d)", [
+	d.siecle.pupils, label, ref, abs(d.siecle.pupils - ref), lib.allowed(ref),
+])

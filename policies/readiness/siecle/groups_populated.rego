@@ -31,7 +31,7 @@ result := lib.unknown(meta.needs) if {
 
 failing := {lib.item(lib.code(k, g), "group", detail(g)) |
 	some k, g in lib.sts_groups
-	object.get(g.siecle, "pupils", 0) == 0
+	g.siecle.pupils == 0
 }
 
 detail(g) := "aucun élève actif dans SIECLE-BEE : groupe absent de SIECLE-BEE" if {

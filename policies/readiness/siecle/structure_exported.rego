@@ -44,36 +44,33 @@ basis_label := {
 
 failing := ((missing_divisions | missing_groups) | extra_divisions) | extra_groups
 
-in_siecle(s) if {
+# Keys of the divisions and groups SIECLE-BEE has, on the basis in use.
+siecle_divisions := {k | some k, d in lib.divisions; d.siecle.in_structures} if {
 	basis == "structures"
-	s.siecle.in_structures
-}
+} else := {k | some k, d in lib.divisions; d.siecle.pupils_all > 0}
 
-in_siecle(s) if {
-	basis == "eleves"
-	object.get(s.siecle, "pupils_all", 0) > 0
-}
+siecle_groups := {k | some k, g in lib.groups; g.siecle.in_structures} if {
+	basis == "structures"
+} else := {k | some k, g in lib.groups; g.siecle.pupils_all > 0}
 
 missing_divisions := {lib.item(lib.code(k, d), "division", sprintf("division absente de SIECLE-BEE (%s)", [basis_label[basis]])) |
 	some k, d in lib.sts_divisions
-	not in_siecle(d)
+	not siecle_divisions[k]
 }
 
 # Groups with no SIECLE pupil are left to siecle.groups_populated when only the pupils are known.
 missing_groups := {lib.item(lib.code(k, g), "group", sprintf("groupe absent de SIECLE-BEE (%s)", [basis_label[basis]])) |
 	basis == "structures"
 	some k, g in lib.sts_groups
-	not in_siecle(g)
+	not siecle_groups[k]
 }
 
 extra_divisions := {lib.item(lib.code(k, d), "division", sprintf("division présente dans SIECLE-BEE mais plus dans STS-Web (%s)", [basis_label[basis]])) |
-	some k, d in lib.divisions
-	not d.sts.present
-	in_siecle(d)
+	some k, d in lib.other_divisions
+	siecle_divisions[k]
 }
 
 extra_groups := {lib.item(lib.code(k, g), "group", sprintf("groupe présent dans SIECLE-BEE mais plus dans STS-Web (%s)", [basis_label[basis]])) |
-	some k, g in lib.groups
-	not g.sts.present
-	in_siecle(g)
+	some k, g in lib.other_groups
+	siecle_groups[k]
 }

@@ -40,7 +40,9 @@ off_tolerance := {lib.item(lib.code(k, d), "division", detail) |
 	some k, d in lib.sts_divisions
 	d.sts.planned > 0
 	is_number(d.sts.computed)
-	lib.beyond(d.sts.computed, d.sts.planned)
+	diff := abs(d.sts.computed - d.sts.planned)
+	diff > lib.tolerance_min
+	(diff - 1) * 100 >= lib.tolerance_pct * d.sts.planned
 	detail := sprintf("effectif calculé %d pour %d prévus (écart %d, tolérance %d)", [
 		d.sts.computed, d.sts.planned,
 		abs(d.sts.computed - d.sts.planned), lib.allowed(d.sts.planned),

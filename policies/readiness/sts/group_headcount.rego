@@ -47,7 +47,9 @@ planned_groups := {k: g | some k, g in lib.sts_groups; g.sts.planned > 0}
 by_computed := {lib.item(lib.code(k, g), "group", detail) |
 	some k, g in planned_groups
 	is_number(g.sts.computed)
-	lib.beyond(g.sts.computed, g.sts.planned)
+	diff := abs(g.sts.computed - g.sts.planned)
+	diff > lib.tolerance_min
+	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned
 	detail := sprintf("effectif calculé %d pour %d prévus dans STS-Web (écart %d, tolérance %d)", [
 		g.sts.computed, g.sts.planned,
 		abs(g.sts.computed - g.sts.planned), lib.allowed(g.sts.planned),
@@ -58,7 +60,9 @@ by_siecle := {lib.item(lib.code(k, g), "group", detail) |
 	lib.usable("siecle")
 	some k, g in planned_groups
 	not is_number(g.sts.computed)
-	lib.beyond(g.siecle.pupils, g.sts.planned)
+	diff := abs(g.siecle.pupils - g.sts.planned)
+	diff > lib.tolerance_min
+	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned
 	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour %d prévus (écart %d, tolérance %d)", [
 		g.siecle.pupils, g.sts.planned,
 		abs(g.siecle.pupils - g.sts.planned), lib.allowed(g.sts.planned),

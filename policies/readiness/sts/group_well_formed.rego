@@ -27,9 +27,20 @@ result := lib.unknown(meta.needs) if {
 } else := lib.verdict(failing)
 
 failing := {lib.item(lib.code(k, g), "group", concat(" ; ", problems(g))) |
-	some k, g in lib.sts_groups
-	count(problems(g)) > 0
+	some k in malformed
+	g := lib.sts_groups[k]
 }
+
+# Cheap tests on every group first; the wording is built for the malformed ones only.
+well_formed := {k |
+	some k, g in lib.sts_groups
+	g.sts.planned > 0
+	g.sts.services > 0
+	some dk in g.sts.divisions
+	lib.sts_divisions[dk]
+}
+
+malformed := {k | some k, _ in lib.sts_groups; not well_formed[k]}
 
 problems(g) := array.concat(array.concat(division_problem(g), planned_problem(g)), service_problem(g))
 
@@ -51,5 +62,5 @@ planned_problem(g) := ["effectif prévu à 0"] if {
 } else := []
 
 service_problem(g) := ["aucun service"] if {
-	object.get(g.sts, "services", 0) == 0
+	g.sts.services == 0
 } else := []

@@ -30,10 +30,10 @@ result := lib.unknown(meta.needs) if {
 
 failing := {lib.item(lib.code(k, d), "division", detail(d)) |
 	some k, d in lib.sts_divisions
-	object.get(d.sts, "services_with_teacher", 0) == 0
-	object.get(d.sts, "group_services_with_teacher", 0) == 0
+	d.sts.services_with_teacher == 0
+	d.sts.group_services_with_teacher == 0
 }
 
 detail(d) := sprintf("aucun service avec enseignant (%d service(s) sans enseignant, aucun par ses groupes)", [d.sts.services]) if {
-	object.get(d.sts, "services", 0) > 0
+	d.sts.services > 0
 } else := "aucun service, ni pour la division ni pour ses groupes"

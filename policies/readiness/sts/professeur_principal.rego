@@ -30,12 +30,23 @@ result := lib.unknown(meta.needs) if {
 
 failing := {lib.item(lib.code(k, d), "division", detail(d)) |
 	some k, d in lib.sts_divisions
-	not has_active_pp(d)
+	not with_pp[k]
 }
 
-has_active_pp(d) if {
+# Divisions with a PP active today (start <= today <= end). An empty start date sorts before
+# any date; an empty end date means open.
+with_pp := {k |
+	some k, d in lib.sts_divisions
 	some pp in d.sts.pp
-	lib.pp_active(pp)
+	substring(object.get(pp, "start", ""), 0, 10) <= input.today
+	object.get(pp, "end", "") == ""
+} | {k |
+	some k, d in lib.sts_divisions
+	some pp in d.sts.pp
+	substring(object.get(pp, "start", ""), 0, 10) <= input.today
+	end := substring(object.get(pp, "end", ""), 0, 10)
+	end != ""
+	end >= input.today
 }
 
 assignments(d) := [pp | some pp in d.sts.pp]
