@@ -27,6 +27,18 @@ type Config struct {
 	Timezone    string        `flag:"timezone" env:"VIGIE_TIMEZONE" default:"Europe/Paris" help:"time zone of the campaign calendar and schedules"`
 	ShutdownIn  time.Duration `flag:"shutdown-timeout" env:"VIGIE_SHUTDOWN_TIMEOUT" default:"15s" help:"grace period for in-flight requests on shutdown"`
 	Demo        bool          `flag:"demo" env:"VIGIE_DEMO" default:"false" help:"seed a demo academy on first start and show demo accounts"`
+
+	// Sessions, uploads and requests of the HTTP API.
+	CookieSecure   bool          `flag:"cookie-secure" env:"VIGIE_COOKIE_SECURE" default:"true" help:"mark session cookies Secure (__Host- prefix); turn off only for plain-HTTP development"`
+	SessionIdle    time.Duration `flag:"session-idle" env:"VIGIE_SESSION_IDLE" default:"2h" help:"a browser session ends after this long without a request"`
+	SessionMaxAge  time.Duration `flag:"session-max-age" env:"VIGIE_SESSION_MAX_AGE" default:"12h" help:"a browser session ends this long after login, active or not"`
+	UploadMaxMB    int           `flag:"upload-max-mb" env:"VIGIE_UPLOAD_MAX_MB" default:"200" help:"largest upload (all files of one request), in MiB"`
+	RequestTimeout time.Duration `flag:"request-timeout" env:"VIGIE_REQUEST_TIMEOUT" default:"30s" help:"time limit of an API request (uploads and runs get 10 minutes)"`
+	// OpenID Connect login (ProConnect or the academy's provider); off when the issuer is empty.
+	OIDCIssuer       string `flag:"oidc-issuer" env:"VIGIE_OIDC_ISSUER" default:"" help:"OpenID provider issuer URL; empty disables OIDC login"`
+	OIDCClientID     string `flag:"oidc-client-id" env:"VIGIE_OIDC_CLIENT_ID" default:"" help:"OIDC client id registered at the provider"`
+	OIDCClientSecret string `flag:"oidc-client-secret" env:"VIGIE_OIDC_CLIENT_SECRET" default:"" secret:"true" help:"OIDC client secret"`
+	OIDCRedirectURL  string `flag:"oidc-redirect-url" env:"VIGIE_OIDC_REDIRECT_URL" default:"" help:"Vigie's callback URL as registered at the provider, ending in /api/v1/auth/oidc/callback"`
 }
 
 // Load reads the configuration: defaults, then the environment (getenv), then flags already
@@ -120,6 +132,18 @@ func (c Config) Validate() error {
 	}
 	if _, err := time.LoadLocation(c.Timezone); err != nil {
 		return fmt.Errorf("config timezone %q: %w", c.Timezone, err)
+	}
+	if c.SessionIdle <= 0 || c.SessionMaxAge < c.SessionIdle {
+		return fmt.Errorf("config session-idle %s, session-max-age %s: want 0 < idle <= max age", c.SessionIdle, c.SessionMaxAge)
+	}
+	if c.UploadMaxMB <= 0 {
+		return fmt.Errorf("config upload-max-mb %d: want a positive size", c.UploadMaxMB)
+	}
+	if c.RequestTimeout <= 0 {
+		return fmt.Errorf("config request-timeout %s: want a positive duration", c.RequestTimeout)
+	}
+	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCRedirectURL == "") {
+		return fmt.Errorf("config oidc-issuer is set: oidc-client-id and oidc-redirect-url are required too")
 	}
 	return nil
 }

@@ -1,28 +1,49 @@
 package httpapi
 
 import (
+	"context"
 	"errors"
 	"net/http"
+	"strconv"
+	"time"
 
 	"github.com/labstack/echo/v5"
 
 	"github.com/vigie-edu/vigie/internal/apperr"
 )
 
-// apiError is the JSON body of every error: a stable code and a French message.
+// apiError is the JSON body of every error: a stable code, a French message, and the request
+// id to quote when reporting a problem.
 type apiError struct {
-	Code    string `json:"code"`
-	Message string `json:"message"`
-	Detail  string `json:"detail,omitempty"` // for invalid input: what and where
+	Code      string `json:"code"`
+	Message   string `json:"message"`
+	Detail    string `json:"detail,omitempty"` // for invalid input: what and where
+	RequestID string `json:"request_id,omitempty"`
 }
 
-// errorTable maps error kinds to status, code and French message, in one place.
+// rateLimited is a refused login attempt; Retry tells when to try again.
+type rateLimited struct{ Retry time.Duration }
+
+func (e *rateLimited) Error() string { return "too many failed logins, retry in " + e.Retry.String() }
+
+var errRateLimited = &rateLimited{}
+
+func (e *rateLimited) Is(target error) bool { return target == errRateLimited }
+
+// errorTable maps error kinds to status, code and French message, in one place. The first
+// match wins, so specific errors come before the general kinds they wrap.
 var errorTable = []struct {
 	err     error
 	status  int
 	code    string
 	message string
 }{
+	{errCSRF, http.StatusForbidden, "csrf", "Requête refusée : jeton anti-CSRF absent ou invalide, ou origine étrangère."},
+	{errRateLimited, http.StatusTooManyRequests, "too_many_attempts", "Trop de tentatives de connexion. Réessayez plus tard."},
+	{errBadCredentials, http.StatusUnauthorized, "bad_credentials", "Identifiant ou mot de passe incorrect."},
+	{errUnknownAccount, http.StatusForbidden, "unknown_account", "Aucun compte Vigie n'est associé à cette identité. Contactez l'administrateur de la plateforme."},
+	{errEvaluatorMissing, http.StatusServiceUnavailable, "evaluation_unavailable", "L'évaluation n'est pas disponible sur ce serveur."},
+	{errOIDCOff, http.StatusNotFound, "oidc_disabled", "La connexion par fournisseur d'identité n'est pas configurée."},
 	{apperr.ErrNotFound, http.StatusNotFound, "not_found", "Ressource introuvable."},
 	{apperr.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "Authentification requise."},
 	{apperr.ErrForbidden, http.StatusForbidden, "forbidden", "Action non autorisée."},
@@ -30,16 +51,18 @@ var errorTable = []struct {
 	{apperr.ErrInvalid, http.StatusBadRequest, "invalid", "Données invalides."},
 	{apperr.ErrTooLarge, http.StatusRequestEntityTooLarge, "too_large", "Contenu trop volumineux."},
 	{apperr.ErrUnavailable, http.StatusServiceUnavailable, "unavailable", "Service momentanément indisponible."},
+	{context.DeadlineExceeded, http.StatusServiceUnavailable, "timeout", "Délai de traitement dépassé. Réessayez plus tard."},
 }
 
-// handleError is Echo's error handler: it maps the error, logs server faults, and never leaks
-// internal details.
+// handleError maps an error to its response, logs server faults, and never leaks internal
+// details: only invalid input, which the user can fix, is described.
 func (s *Server) handleError(c *echo.Context, err error) {
 	if r, _ := echo.UnwrapResponse(c.Response()); r != nil && r.Committed {
 		return
 	}
 	status, body := http.StatusInternalServerError, apiError{Code: "internal", Message: "Erreur interne. L'incident est enregistré."}
 	var he *echo.HTTPError
+	var tooBig *http.MaxBytesError
 	matched := false
 	for _, e := range errorTable {
 		if errors.Is(err, e.err) {
@@ -51,16 +74,31 @@ func (s *Server) handleError(c *echo.Context, err error) {
 			break
 		}
 	}
-	if !matched && errors.As(err, &he) {
-		status = he.Code
-		body = apiError{Code: http.StatusText(he.Code), Message: http.StatusText(he.Code)}
-		if he.Code == http.StatusNotFound {
+	switch {
+	case matched:
+	case errors.As(err, &tooBig):
+		status, body, matched = http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "Contenu trop volumineux."}, true
+	case errors.As(err, &he):
+		status, matched = he.Code, true
+		body = apiError{Code: "http_" + strconv.Itoa(he.Code), Message: http.StatusText(he.Code)}
+		switch he.Code {
+		case http.StatusNotFound:
 			body = apiError{Code: "not_found", Message: "Ressource introuvable."}
+		case http.StatusMethodNotAllowed:
+			body = apiError{Code: "method_not_allowed", Message: "Méthode non autorisée pour cette ressource."}
 		}
-		matched = true
 	}
+	var rl *rateLimited
+	if errors.As(err, &rl) {
+		c.Response().Header().Set("Retry-After", strconv.Itoa(int(rl.Retry.Seconds())+1))
+	}
+	if status == http.StatusUnauthorized {
+		c.Response().Header().Set("WWW-Authenticate", `Bearer realm="vigie"`)
+	}
+	body.RequestID = requestIDOf(c)
 	if !matched || status >= 500 {
-		s.log.Error("request failed", "method", c.Request().Method, "path", c.Request().URL.Path, "status", status, "err", err)
+		s.log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "status", status,
+			"request_id", body.RequestID, "err", err)
 	}
 	if c.Request().Method == http.MethodHead {
 		_ = c.NoContent(status)

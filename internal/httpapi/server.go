@@ -1,7 +1,9 @@
 // Package httpapi is Vigie's HTTP surface: the JSON API under /api/v1, the server-rendered
 // pages, and the probes. It is the only package that imports Echo. Every route is declared
-// once in routes.go with the action it needs; errors are mapped to status codes in one place,
-// errors.go.
+// once in routes.go with the action it needs; the authorisation policy (Rego, through
+// internal/policy) decides each request; errors are mapped to status codes in one place,
+// errors.go. Middleware (request ids, secure headers, body limits, timeouts, session or token
+// authentication, CSRF) is shared by the API and the pages.
 package httpapi
 
 import (
@@ -15,32 +17,103 @@ import (
 
 	"github.com/labstack/echo/v5"
 
+	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/campaign"
+	"github.com/vigie-edu/vigie/internal/importer"
+	"github.com/vigie-edu/vigie/internal/policy"
 	"github.com/vigie-edu/vigie/internal/store"
 )
 
+// Evaluator runs readiness evaluations (internal/evaluator); the API triggers runs through it.
+type Evaluator interface {
+	RunAcademy(ctx context.Context, scope access.Scope, academy campaign.Academy, trigger, by string) (store.Run, error)
+	RunSchool(ctx context.Context, scope access.Scope, academy campaign.Academy, uai, trigger, by string) (store.Run, error)
+}
+
+// Options are the HTTP settings from the configuration.
+type Options struct {
+	CookieSecure   bool          // Secure cookies with the __Host- prefix
+	SessionIdle    time.Duration // default 2h
+	SessionMaxAge  time.Duration // default 12h
+	UploadMaxBytes int64         // all files of one upload; default 200 MiB
+	RequestTimeout time.Duration // default 30s; uploads and runs get LongTimeout
+	LongTimeout    time.Duration // default 10 min
+	DataDir        string        // uploads are streamed to DataDir/uploads
+	LoginFailures  int           // failed logins allowed per login and per address in LoginWindow (default 10)
+	LoginWindow    time.Duration // default 15 min
+}
+
+func (o *Options) defaults() {
+	if o.SessionIdle <= 0 {
+		o.SessionIdle = 2 * time.Hour
+	}
+	if o.SessionMaxAge <= 0 {
+		o.SessionMaxAge = 12 * time.Hour
+	}
+	if o.UploadMaxBytes <= 0 {
+		o.UploadMaxBytes = 200 << 20
+	}
+	if o.RequestTimeout <= 0 {
+		o.RequestTimeout = 30 * time.Second
+	}
+	if o.LongTimeout <= 0 {
+		o.LongTimeout = 10 * time.Minute
+	}
+	if o.DataDir == "" {
+		o.DataDir = "data"
+	}
+	if o.LoginFailures <= 0 {
+		o.LoginFailures = 10
+	}
+	if o.LoginWindow <= 0 {
+		o.LoginWindow = 15 * time.Minute
+	}
+}
+
 // Deps are what the HTTP layer needs.
 type Deps struct {
-	Store   *store.Store
-	Logger  *slog.Logger
-	Version string
+	Store      *store.Store
+	Logger     *slog.Logger
+	Version    string
+	Authorizer *policy.Authorizer // decides every API request
+	Importer   *importer.Importer
+	Evaluator  Evaluator        // nil: run triggers answer 503
+	Checks     policy.Catalogue // the check catalogue (national policy set)
+	OIDC       *auth.OIDC       // nil: OIDC login is off
+	Options    Options
+	Now        func() time.Time // nil: time.Now
 }
 
 // Server serves Vigie over HTTP.
 type Server struct {
-	deps Deps
-	echo *echo.Echo
-	log  *slog.Logger
+	deps    Deps
+	opts    Options
+	echo    *echo.Echo
+	log     *slog.Logger
+	now     func() time.Time
+	limiter *auth.Limiter
+	cop     *http.CrossOriginProtection
+	routes  []route
 }
 
 // New builds the server and installs every route.
 func New(deps Deps) (*Server, error) {
-	if deps.Store == nil || deps.Logger == nil {
-		return nil, errors.New("httpapi: store and logger are required")
+	if deps.Store == nil || deps.Logger == nil || deps.Authorizer == nil || deps.Importer == nil {
+		return nil, errors.New("httpapi: store, logger, authorizer and importer are required")
+	}
+	deps.Options.defaults()
+	now := deps.Now
+	if now == nil {
+		now = time.Now
 	}
 	e := echo.New()
 	e.Logger = deps.Logger
-	s := &Server{deps: deps, echo: e, log: deps.Logger}
+	s := &Server{deps: deps, opts: deps.Options, echo: e, log: deps.Logger, now: now,
+		limiter: auth.NewLimiter(deps.Options.LoginFailures, deps.Options.LoginWindow),
+		cop:     http.NewCrossOriginProtection()}
 	e.HTTPErrorHandler = s.handleError
+	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.secureHeaders)
 	if err := s.install(); err != nil {
 		return nil, err
 	}
@@ -55,9 +128,10 @@ func (s *Server) Serve(ctx context.Context, l net.Listener, grace time.Duration)
 	srv := &http.Server{
 		Handler:           s.echo,
 		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       5 * time.Minute, // uploads of academy feeds are large
-		WriteTimeout:      5 * time.Minute,
+		ReadTimeout:       s.opts.LongTimeout, // uploads of academy feeds are large
+		WriteTimeout:      s.opts.LongTimeout + 30*time.Second,
 		IdleTimeout:       2 * time.Minute,
+		MaxHeaderBytes:    64 << 10,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
 	errc := make(chan error, 1)
