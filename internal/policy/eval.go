@@ -1,7 +1,6 @@
 package policy
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -20,12 +19,21 @@ type Input struct {
 	v ast.Value
 }
 
-// InputFromJSON converts a JSON document (the policy input as bytes).
+// InputFromJSON converts a JSON document (the policy input as bytes) with Vigie's direct
+// decoder.
 func InputFromJSON(b []byte) (Input, error) {
-	return InputFromReader(bytes.NewReader(b))
+	v, err := parseJSONValue(b)
+	if err != nil {
+		return Input{}, fmt.Errorf("convert policy input: %w", err)
+	}
+	if _, ok := v.(ast.Object); !ok {
+		return Input{}, fmt.Errorf("convert policy input: want a JSON object, got %s", ast.ValueName(v))
+	}
+	return Input{v: v}, nil
 }
 
-// InputFromReader converts a JSON document read from r.
+// InputFromReader converts a JSON document read from r with OPA's own decoder
+// (ast.ValueFromReader); kept for comparison and for streams.
 func InputFromReader(r io.Reader) (Input, error) {
 	v, err := ast.ValueFromReader(r)
 	if err != nil {
@@ -35,6 +43,26 @@ func InputFromReader(r io.Reader) (Input, error) {
 		return Input{}, fmt.Errorf("convert policy input: want a JSON object, got %s", ast.ValueName(v))
 	}
 	return Input{v: v}, nil
+}
+
+// InputWithJSON builds an input object from a few small fields and one large JSON document
+// (the snapshot as stored) placed under key: the document is decoded once, directly, and
+// nothing else is re-encoded.
+func InputWithJSON(fields map[string]any, key string, doc []byte) (Input, error) {
+	v, err := parseJSONValue(doc)
+	if err != nil {
+		return Input{}, fmt.Errorf("convert %s: %w", key, err)
+	}
+	obj := ast.NewObjectWithCapacity(len(fields) + 1)
+	for k, x := range fields {
+		fv, err := ast.InterfaceToValue(x)
+		if err != nil {
+			return Input{}, fmt.Errorf("convert input field %s: %w", k, err)
+		}
+		obj.Insert(ast.StringTerm(k), ast.NewTerm(fv))
+	}
+	obj.Insert(ast.StringTerm(key), ast.NewTerm(v))
+	return Input{v: obj}, nil
 }
 
 // InputFromGo converts a Go value (maps, slices, structs with JSON tags).

@@ -8,6 +8,7 @@ package policy
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"strings"
@@ -137,7 +138,10 @@ func Compile(ctx context.Context, files []File, opts ...Option) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	config := mergeConfig(defaults, st.overrides)
+	config, err := normalise(mergeConfig(defaults, st.overrides))
+	if err != nil {
+		return nil, newCompileError([]Problem{{Module: configModule, Code: CodeConfig, Message: err.Error()}})
+	}
 	if problems := validateConfig(config, cat); len(problems) > 0 {
 		return nil, newCompileError(problems)
 	}
@@ -326,6 +330,20 @@ func mergeConfig(defaults, overrides map[string]any) map[string]any {
 		out[k] = deepCopyValue(v)
 	}
 	return out
+}
+
+// normalise gives the configuration plain JSON types (float64 numbers, []any, map[string]any)
+// whatever the caller passed: the policies and Config see one representation.
+func normalise(m map[string]any) (map[string]any, error) {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return nil, fmt.Errorf("encode configuration: %w", err)
+	}
+	var out map[string]any
+	if err := json.Unmarshal(b, &out); err != nil {
+		return nil, fmt.Errorf("decode configuration: %w", err)
+	}
+	return out, nil
 }
 
 func deepCopy(m map[string]any) map[string]any {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -131,12 +132,6 @@ func RunTests(ctx context.Context, files []File, opts TestOptions) (*TestReport,
 			rep.Errored++
 		case r.Fail:
 			tr.Outcome = TestFail
-			if r.FailedAt != nil {
-				tr.Message = fmt.Sprintf("failed at %s", r.FailedAt.String())
-				if r.FailedAt.Location != nil {
-					tr.Message = fmt.Sprintf("failed at line %d: %s", r.FailedAt.Location.Row, r.FailedAt.String())
-				}
-			}
 			rep.Failed++
 		default:
 			tr.Outcome = TestPass
@@ -150,6 +145,7 @@ func RunTests(ctx context.Context, files []File, opts TestOptions) (*TestReport,
 	if ctx.Err() != nil {
 		return nil, fmt.Errorf("run rego tests: %w", ctx.Err())
 	}
+	locateFailures(ctx, modules, rep.Results, opts)
 	sort.Slice(rep.Results, func(i, j int) bool {
 		a, b := rep.Results[i], rep.Results[j]
 		if a.Module != b.Module {
@@ -162,6 +158,66 @@ func RunTests(ctx context.Context, files []File, opts TestOptions) (*TestReport,
 	}
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// maxTraced bounds the failing tests rerun with tracing to find where they fail.
+const maxTraced = 20
+
+// locateFailures reruns the failing tests with tracing (costly, so only them) and names the
+// expression of the test body that failed: the tester of OPA v1.22.3 does not report it.
+func locateFailures(ctx context.Context, modules map[string]*ast.Module, results []TestResult, opts TestOptions) {
+	var names []string
+	byName := map[string]*TestResult{}
+	for i := range results {
+		r := &results[i]
+		if r.Outcome == TestFail && len(names) < maxTraced {
+			full := r.Package + "." + r.Name
+			names = append(names, regexp.QuoteMeta(full))
+			byName[full] = r
+		}
+	}
+	if len(names) == 0 {
+		return
+	}
+	runner := tester.NewRunner().
+		SetCompiler(newCompiler(false)).
+		SetStore(inmem.New()).
+		SetModules(modules).
+		SetDefaultRegoVersion(ast.RegoV1).
+		CapturePrintOutput(true).
+		EnableTracing(true).
+		Filter("^(" + strings.Join(names, "|") + ")$")
+	if opts.Timeout > 0 {
+		runner = runner.SetTimeout(opts.Timeout)
+	}
+	ch, err := runner.RunTests(ctx, nil)
+	if err != nil {
+		return
+	}
+	for r := range ch {
+		tr, ok := byName[r.Package+"."+r.Name]
+		if !ok || r.Location == nil {
+			continue
+		}
+		if e := lastFailure(r.Trace, r.Location); e != nil {
+			tr.Message = fmt.Sprintf("failed at line %d: %s", e.Location.Row, e.String())
+		}
+	}
+}
+
+// lastFailure is the last expression of the test's own module, at or after the test's line,
+// that failed: the outermost failing expression of the test body.
+func lastFailure(trace []*topdown.Event, test *ast.Location) *ast.Expr {
+	var last *ast.Expr
+	for _, ev := range trace {
+		if ev.Op != topdown.FailOp || ev.Location == nil || ev.Location.File != test.File || ev.Location.Row < test.Row {
+			continue
+		}
+		if e, ok := ev.Node.(*ast.Expr); ok {
+			last = e
+		}
+	}
+	return last
 }
 
 func testErrorMessage(err error) string {

@@ -100,10 +100,15 @@ source_time_ns(info) := ns if {
 
 source_state := {s: source_state_of(s) | some s in source_names}
 
+# source_year: the school year the file declares, else the snapshot's.
+source_year(s) := sources[s].school_year if {
+	sources[s].school_year > 0
+} else := input.facts.school_year
+
 source_state_of(s) := "missing" if {
 	not sources[s]
 } else := "wrong_year" if {
-	input.facts.school_year != input.school_year
+	source_year(s) != input.school_year
 } else := "undated" if {
 	not export_ns[s]
 } else := "stale" if {
@@ -124,7 +129,7 @@ source_detail(s) := sprintf("%s : aucun export déposé", [source_label(s)]) if 
 	source_state[s] == "missing"
 } else := sprintf("%s : export de l'année scolaire %s, attendu %s", [
 	source_label(s),
-	school_year_label(input.facts.school_year),
+	school_year_label(source_year(s)),
 	school_year_label(input.school_year),
 ]) if {
 	source_state[s] == "wrong_year"

@@ -20,6 +20,19 @@ test_wrong_year if {
 	contains(lib.source_detail("sts"), "2025-2026") with input as inp
 }
 
+test_wrong_year_declared_by_the_file if {
+	inp := testdata.with_facts({"sources": {"links": {"school_year": 2025}}})
+	lib.source_state.links == "wrong_year" with input as inp
+	lib.source_state.sts == "ok" with input as inp
+	contains(lib.source_detail("links"), "2025-2026, attendu 2026-2027")
+		with input as inp
+
+	# The file's year wins over the snapshot's.
+	right := testdata.with_facts({"school_year": 2025, "sources": {"sts": {"school_year": 2026}}})
+	lib.source_state.sts == "ok" with input as right
+	lib.source_state.siecle == "wrong_year" with input as right
+}
+
 test_stale_after_freshness_limit if {
 	# Exported 7 days and 1 minute before now (2026-10-05 10:00 Paris = 08:00 UTC).
 	stale := testdata.with_source_time("sts", "2026-09-28T07:59:00Z")
