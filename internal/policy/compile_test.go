@@ -123,7 +123,9 @@ result := {"status": "pass", "items": []}
 	}
 }
 
-func contains(s, sub string) bool { return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(sub) == 0 || (len(s) >= len(sub) && indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {
@@ -142,7 +144,7 @@ func checkModuleFor(id, pkg, rules string) string {
 
 func TestConfigOverridesProblemsNameEveryKey(t *testing.T) {
 	_, err := policy.Compile(context.Background(), nationalFiles(t), policy.WithConfig(map[string]any{
-		"tolerance_pct": "ten",
+		"tolerance_pct":  "ten",
 		"freshness_days": map[string]any{"sts": 0, "fax": 3},
 		"checks": map[string]any{
 			"sts.nope":              map[string]any{"mode": "enforce"},
