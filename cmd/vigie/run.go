@@ -45,6 +45,7 @@ func commands() []command {
 		{"migrate", "apply pending migrations (up) or show them (status)", cmdMigrate},
 		{"import", "import export files: import --academy CODE [--uai UAI] FILE...", cmdImport},
 		{"schools", "manage the schools registry: schools import --academy CODE FILE.csv", cmdSchools},
+		{"users", "manage accounts: users list|create|grant|revoke|token", cmdUsers},
 		{"version", "print the version", cmdVersion},
 	}
 }

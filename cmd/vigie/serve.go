@@ -5,8 +5,13 @@ import (
 	"fmt"
 	"net"
 
+	"github.com/vigie-edu/vigie/internal/auth"
 	"github.com/vigie-edu/vigie/internal/httpapi"
+	"github.com/vigie-edu/vigie/internal/importer"
+	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/policy"
 	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/policies"
 )
 
 func cmdServe(ctx context.Context, e env) error {
@@ -27,7 +32,52 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 
-	srv, err := httpapi.New(httpapi.Deps{Store: st, Logger: log, Version: buildVersion()})
+	// Policies: the authorisation policy decides every API request; the national readiness
+	// set gives the check catalogue.
+	authzFiles, err := policy.LoadFS(policies.FS, policies.AuthzDir)
+	if err != nil {
+		return err
+	}
+	authorizer, err := policy.NewAuthorizer(ctx, authzFiles)
+	if err != nil {
+		return fmt.Errorf("authorisation policy: %w", err)
+	}
+	readinessFiles, err := policy.LoadFS(policies.FS, policies.ReadinessDir)
+	if err != nil {
+		return err
+	}
+	national, err := policy.Compile(ctx, readinessFiles, policy.WithLogger(log))
+	if err != nil {
+		return fmt.Errorf("readiness policies: %w", err)
+	}
+
+	var oidc *auth.OIDC
+	if cfg.OIDCIssuer != "" {
+		oidc, err = auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
+			ClientSecret: cfg.OIDCClientSecret, RedirectURL: cfg.OIDCRedirectURL}, nil)
+		if err != nil {
+			return err
+		}
+	}
+
+	srv, err := httpapi.New(httpapi.Deps{
+		Store:      st,
+		Logger:     log,
+		Version:    buildVersion(),
+		Authorizer: authorizer,
+		Importer:   importer.New(st, log, ingest.DefaultLimits(), nil),
+		Evaluator:  nil, // internal/evaluator is not wired yet: run triggers answer 503
+		Checks:     national.Catalogue(),
+		OIDC:       oidc,
+		Options: httpapi.Options{
+			CookieSecure:   cfg.CookieSecure,
+			SessionIdle:    cfg.SessionIdle,
+			SessionMaxAge:  cfg.SessionMaxAge,
+			UploadMaxBytes: int64(cfg.UploadMaxMB) << 20,
+			RequestTimeout: cfg.RequestTimeout,
+			DataDir:        cfg.DataDir,
+		},
+	})
 	if err != nil {
 		return err
 	}
@@ -36,6 +86,6 @@ func cmdServe(ctx context.Context, e env) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	fmt.Fprintf(e.stdout, "Vigie listening on http://%s\n", l.Addr())
-	log.Info("listening", "addr", l.Addr().String(), "database", string(st.Dialect()))
+	log.Info("listening", "addr", l.Addr().String(), "database", string(st.Dialect()), "oidc", oidc != nil)
 	return srv.Serve(ctx, l, cfg.ShutdownIn)
 }
