@@ -231,4 +231,3 @@ func usersToken(ctx context.Context, st *store.Store, e env, login, name, scopes
 		strings.Join(t.Scopes, ","), t.ExpiresAt.Format(time.DateOnly), secret)
 	return nil
 }
-
