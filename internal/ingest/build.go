@@ -480,17 +480,21 @@ func (b *builder) duplicates(by map[string][]int) []fact.Duplicate {
 		sortRefs(d.Pupils)
 		out = append(out, d)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Key < out[j].Key })
+	// Sets in the order of their first pupil, like every pupil list.
+	sort.Slice(out, func(i, j int) bool { return refLess(out[i].Pupils[0], out[j].Pupils[0]) })
 	return out
 }
 
 func sortRefs(l []fact.PupilRef) {
-	sort.Slice(l, func(i, j int) bool {
-		if l[i].Name != l[j].Name {
-			return l[i].Name < l[j].Name
-		}
-		return l[i].ID < l[j].ID
-	})
+	sort.Slice(l, func(i, j int) bool { return refLess(l[i], l[j]) })
+}
+
+// refLess orders pupils by name, then id.
+func refLess(a, b fact.PupilRef) bool {
+	if a.Name != b.Name {
+		return a.Name < b.Name
+	}
+	return a.ID < b.ID
 }
 
 func (b *builder) links() {

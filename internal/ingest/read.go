@@ -132,14 +132,15 @@ func readFeedPart(u Upload, opt Options) (*Part, error) {
 }
 
 // fallbackTime is the export time of a file that does not carry one.
+// Times are given on Paris wall clock, like those read from the files.
 func fallbackTime(u Upload, entryTime time.Time) (time.Time, string) {
 	switch {
 	case !entryTime.IsZero():
-		return entryTime, fact.TimeFromZipEntry
+		return entryTime.In(paris()), fact.TimeFromZipEntry
 	case !u.ModTime.IsZero():
-		return u.ModTime, fact.TimeFromMtime
+		return u.ModTime.In(paris()), fact.TimeFromMtime
 	}
-	return u.ReceivedAt, fact.TimeFromUpload
+	return u.ReceivedAt.In(paris()), fact.TimeFromUpload
 }
 
 // digest is the SHA-256 of an upload's bytes as received.

@@ -24,7 +24,7 @@ func TestReadSTS(t *testing.T) {
 	assert.Equal(t, uai, s.Meta.UAI)
 	assert.Equal(t, 2026, s.Meta.SchoolYear)
 	assert.Equal(t, fact.TimeFromUpload, s.Meta.ExportTimeFrom, "STS files carry no export time")
-	assert.Equal(t, received, s.Meta.ExportedAt)
+	assert.True(t, received.Equal(s.Meta.ExportedAt))
 	assert.Len(t, s.Meta.SHA256, 64)
 	// Declared ISO-8859-15: the accents come out right.
 	assert.Equal(t, "LYCEE JEAN MACÉ", s.SchoolName)
