@@ -45,13 +45,16 @@ func InputFromReader(r io.Reader) (Input, error) {
 	return Input{v: v}, nil
 }
 
-// InputWithJSON builds an input object from a few small fields and one large JSON document
+// InputWithJSON builds an input object from a few small fields and one large JSON object
 // (the snapshot as stored) placed under key: the document is decoded once, directly, and
 // nothing else is re-encoded.
 func InputWithJSON(fields map[string]any, key string, doc []byte) (Input, error) {
 	v, err := parseJSONValue(doc)
 	if err != nil {
 		return Input{}, fmt.Errorf("convert %s: %w", key, err)
+	}
+	if _, ok := v.(ast.Object); !ok {
+		return Input{}, fmt.Errorf("convert %s: want a JSON object, got %s", key, ast.ValueName(v))
 	}
 	obj := ast.NewObjectWithCapacity(len(fields) + 1)
 	for k, x := range fields {
