@@ -116,3 +116,25 @@ func (s *Store) EachLatestSnapshot(ctx context.Context, scope access.Scope, acad
 		return nil
 	}).Error
 }
+
+// LatestSnapshotIDs returns the id of the latest snapshot of every school of the academy in
+// scope, by UAI.
+func (s *Store) LatestSnapshotIDs(ctx context.Context, scope access.Scope, academyID int64) (map[string]int64, error) {
+	if !scope.AllowsAcademy(academyID) {
+		return nil, fmt.Errorf("snapshots of academy %d: %w", academyID, apperr.ErrNotFound)
+	}
+	var rows []struct {
+		UAI string `gorm:"column:uai"`
+		ID  int64
+	}
+	q := scopeSchools(s.db.WithContext(ctx).Model(&snapshotRow{}), scope, "snapshots").
+		Select("uai, MAX(id) AS id").Where("academy_id = ?", academyID).Group("uai")
+	if err := q.Scan(&rows).Error; err != nil {
+		return nil, fmt.Errorf("latest snapshots of academy %d: %w", academyID, err)
+	}
+	out := make(map[string]int64, len(rows))
+	for _, r := range rows {
+		out[r.UAI] = r.ID
+	}
+	return out, nil
+}
