@@ -18,9 +18,10 @@ import (
 // Engine evaluates schools against one compiled policy set. It is safe for concurrent use;
 // every evaluation shares the set's prepared queries.
 type Engine struct {
-	set    *policy.Set
-	timing Timing
-	logger *slog.Logger
+	set       *policy.Set
+	catalogue map[string]policy.Check // the set's, with French typography
+	timing    Timing
+	logger    *slog.Logger
 }
 
 // Option configures an Engine.
@@ -37,7 +38,8 @@ func NewEngine(set *policy.Set, opts ...Option) (*Engine, error) {
 	if set == nil {
 		return nil, errors.New("new readiness engine: nil policy set")
 	}
-	e := &Engine{set: set, timing: DefaultTiming(), logger: slog.New(slog.DiscardHandler)}
+	e := &Engine{set: set, catalogue: frenchCatalogue(set.Catalogue().Checks), timing: DefaultTiming(),
+		logger: slog.New(slog.DiscardHandler)}
 	for _, o := range opts {
 		o(e)
 	}
@@ -96,7 +98,7 @@ func (e *Engine) Evaluate(ctx context.Context, req Request, now time.Time) (*Rep
 	}
 	return buildReport(reportInput{
 		UAI: req.School.UAI, SchoolName: req.School.Name, Academy: req.Academy, SchoolYear: year,
-		PolicyVersion: e.set.Version(), Now: now, Checks: e.set.Catalogue().Checks, Evaluation: ev,
+		PolicyVersion: e.set.Version(), Now: now, Catalogue: e.catalogue, Evaluation: ev,
 		Exemptions: req.Exemptions, Timing: e.timing,
 	}), nil
 }

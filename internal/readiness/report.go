@@ -169,10 +169,22 @@ type reportInput struct {
 	SchoolYear    int
 	PolicyVersion string
 	Now           time.Time
-	Checks        []policy.Check
+	Catalogue     map[string]policy.Check // from frenchCatalogue
 	Evaluation    policy.Evaluation
 	Exemptions    []Exemption
 	Timing        Timing
+}
+
+// frenchCatalogue indexes checks by id with French typography applied to their text once, not
+// for every school.
+func frenchCatalogue(checks []policy.Check) map[string]policy.Check {
+	out := make(map[string]policy.Check, len(checks))
+	for _, c := range checks {
+		c.Title, c.Fix, c.StepNote = typo(c.Title), typo(c.Fix), typo(c.StepNote)
+		c.Description, c.Who = typo(c.Description), typo(c.Who)
+		out[c.ID] = c
+	}
+	return out
 }
 
 // buildReport applies exemptions and modes, decides the status, computes deadlines and
@@ -187,10 +199,7 @@ func buildReport(in reportInput) *Report {
 		Checks:       make([]CheckReport, 0, len(in.Evaluation.Results)),
 		Todo:         []TodoItem{},
 	}
-	catalogue := make(map[string]policy.Check, len(in.Checks))
-	for _, c := range in.Checks {
-		catalogue[c.ID] = c
-	}
+	catalogue := in.Catalogue
 	exempt := map[string]Exemption{}
 	for _, e := range in.Exemptions {
 		if now.Before(e.Until) {
@@ -207,8 +216,8 @@ func buildReport(in reportInput) *Report {
 		}
 		cr := CheckReport{
 			ID: r.Check, Status: CheckStatus(r.Status), Severity: string(meta.Severity), Step: meta.Step,
-			Title: typo(meta.Title), Fix: typo(meta.Fix), StepNote: typo(meta.StepNote),
-			Why: typo(meta.Description), Who: typo(meta.Who), Software: meta.Software,
+			Title: meta.Title, Fix: meta.Fix, StepNote: meta.StepNote,
+			Why: meta.Description, Who: meta.Who, Software: meta.Software,
 			Mode: r.Mode, Reason: typo(r.Reason), Note: typo(r.Note), Summary: typo(r.Summary),
 			Error: r.Error, Extra: r.Extra, Items: make([]Item, len(r.Items)),
 		}

@@ -50,7 +50,7 @@ func evaluation(statuses map[string]policy.Status) policy.Evaluation {
 func report(t *testing.T, ev policy.Evaluation, exemptions ...Exemption) *Report {
 	t.Helper()
 	return buildReport(reportInput{
-		UAI: "0790029C", SchoolYear: 2026, Now: now, Checks: catalogue, Evaluation: ev,
+		UAI: "0790029C", SchoolYear: 2026, Now: now, Catalogue: frenchCatalogue(catalogue), Evaluation: ev,
 		Exemptions: exemptions, Timing: DefaultTiming(),
 	})
 }

@@ -48,7 +48,7 @@ func TestWriteText(t *testing.T) {
 	}
 	r := buildReport(reportInput{
 		UAI: "0790029C", SchoolName: "Lycée Jean Moulin", Academy: "poitiers", SchoolYear: 2026, Now: now,
-		Checks: cat, Evaluation: ev, Timing: DefaultTiming(),
+		Catalogue: frenchCatalogue(cat), Evaluation: ev, Timing: DefaultTiming(),
 		Exemptions: []Exemption{{Check: "sts.divisions_present", Until: time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC), Reason: "fusion"}},
 	})
 	var b strings.Builder
