@@ -123,7 +123,6 @@ type env struct {
 	ids     map[string]int64  // named objects
 	poit    campaign.Academy
 	bord    campaign.Academy
-	clock   time.Time
 	dataDir string
 }
 

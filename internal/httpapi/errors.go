@@ -61,7 +61,7 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		return
 	}
 	status, body := http.StatusInternalServerError, apiError{Code: "internal", Message: "Erreur interne. L'incident est enregistré."}
-	var he *echo.HTTPError
+	var he interface{ StatusCode() int }
 	var tooBig *http.MaxBytesError
 	matched := false
 	for _, e := range errorTable {
@@ -78,10 +78,10 @@ func (s *Server) handleError(c *echo.Context, err error) {
 	case matched:
 	case errors.As(err, &tooBig):
 		status, body, matched = http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "Contenu trop volumineux."}, true
-	case errors.As(err, &he):
-		status, matched = he.Code, true
-		body = apiError{Code: "http_" + strconv.Itoa(he.Code), Message: http.StatusText(he.Code)}
-		switch he.Code {
+	case errors.As(err, &he) && he.StatusCode() >= 400:
+		status, matched = he.StatusCode(), true
+		body = apiError{Code: "http_" + strconv.Itoa(status), Message: http.StatusText(status)}
+		switch status {
 		case http.StatusNotFound:
 			body = apiError{Code: "not_found", Message: "Ressource introuvable."}
 		case http.StatusMethodNotAllowed:

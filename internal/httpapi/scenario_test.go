@@ -56,7 +56,9 @@ func scenarios() []scenario {
 		{method: "POST", path: "/api/v1/auth/logout", own: [4]int{400, 400, 400, 400}, noTarget: true},
 		{method: "GET", path: "/api/v1/checks", own: json200, noTarget: true},
 		{method: "GET", path: "/api/v1/academies", own: json200, noTarget: true},
-		{method: "POST", path: "/api/v1/academies", body: func(r, _ string, n int) any { return map[string]any{"code": fmt.Sprintf("acad%s%d", r, n), "name": "Test"} },
+		{method: "POST", path: "/api/v1/academies", body: func(r, _ string, n int) any {
+			return map[string]any{"code": fmt.Sprintf("acad%s%d", r, n), "name": "Test"}
+		},
 			own: [4]int{403, 403, 403, 201}, noTarget: true},
 		{method: "GET", path: acad, own: json200, sibling: json200, foreign: [4]int{404, 404, 404, 200}},
 		{method: "GET", path: acad + "/schools?status=ready&sort=-name", own: [4]int{200, 200, 403, 403}, sibling: [4]int{200, 200, 403, 403}, foreign: foreign},
@@ -86,7 +88,9 @@ func scenarios() []scenario {
 		{method: "GET", path: acad + "/audit", own: [4]int{200, 403, 403, 200}, sibling: [4]int{200, 403, 403, 200}, foreign: [4]int{404, 404, 404, 200}},
 		{method: "GET", path: "/api/v1/audit", own: rootOK, noTarget: true},
 		{method: "GET", path: "/api/v1/users", own: rootOK, noTarget: true},
-		{method: "POST", path: "/api/v1/users", body: func(r, _ string, n int) any { return map[string]any{"login": fmt.Sprintf("new-%s-%d", r, n), "name": "Nouveau"} },
+		{method: "POST", path: "/api/v1/users", body: func(r, _ string, n int) any {
+			return map[string]any{"login": fmt.Sprintf("new-%s-%d", r, n), "name": "Nouveau"}
+		},
 			own: [4]int{403, 403, 403, 201}, noTarget: true},
 		{method: "GET", path: "/api/v1/users/{user}", own: rootOK, noTarget: true},
 		{method: "PATCH", path: "/api/v1/users/{user}", body: func(string, string, int) any { return map[string]any{"name": "Marie Curie"} },
