@@ -35,9 +35,30 @@ result := {
 	not lib.all_usable(meta.needs)
 } else := lib.unknown_because("Aucun export STS-Web de l'année précédente : les groupes reconduits ne peuvent pas être reconnus.") if {
 	not input.facts.history.previous_year_known
-} else := lib.verdict(failing)
+} else := lib.verdict(failing) if {
+	count(failing) > 0
+} else := {
+	"status": "unknown",
+	"items": [lib.source_item("siecle")],
+	"reason": sprintf("Impossible de conclure pour %d groupe(s) de l'an dernier sans effectif calculé dans STS-Web (%s) : %s.", [
+		count(unresolved),
+		concat(", ", sort(unresolved)),
+		lib.source_detail("siecle"),
+	]),
+} if {
+	count(unresolved) > 0
+} else := {"status": "pass", "items": []}
 
 previous := {k | some k in input.facts.history.previous_year_groups}
+
+# Without a usable SIECLE export, only STS-Web's computed head count tells an empty group, and
+# STS-Web rarely gives one for groups.
+unresolved := {lib.code(k, g) |
+	not lib.usable("siecle")
+	some k, g in lib.sts_groups
+	previous[k]
+	not is_number(g.sts.computed)
+}
 
 failing := {lib.item(lib.code(k, g), "group", detail) |
 	some k, g in lib.sts_groups

@@ -31,6 +31,14 @@ test_uses_sts_computed_without_siecle if {
 	r.items == {{"code": "1ERE1 SPE", "kind": "group", "detail": "groupe déjà présent l'an dernier, effectif calculé 0 dans STS-Web"}}
 }
 
+test_unknown_without_siecle_nor_computed if {
+	carried_without_computed := object.union(carried, {"groups": {"1ERE1 SPE": {"sts": {"computed": null}}}})
+	inp := json.remove(testdata.with_facts(carried_without_computed), ["facts/sources/siecle"])
+	r := result with input as inp
+	r.status == "unknown"
+	contains(r.reason, "1ERE1 SPE")
+}
+
 test_not_applicable_when_groups_not_in_edt if {
 	cfg := testdata.config({"groups_managed_in_edt": false})
 	r := result with input as testdata.with_facts(carried) with data.vigie.config as cfg

@@ -36,9 +36,9 @@ test_threshold_configurable if {
 	result.status == "pass" with input as inp with data.vigie.config as cfg
 }
 
-test_unknown_without_active_pupils if {
+test_pass_without_active_pupils if {
 	inp := testdata.with_facts({"pupils": {"active": 0}})
-	result.status == "unknown" with input as inp
+	result.status == "pass" with input as inp
 }
 
 test_unknown_without_links if {

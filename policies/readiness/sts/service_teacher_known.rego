@@ -28,7 +28,8 @@ result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)
 } else := lib.verdict(failing)
 
-failing := {lib.item(sprintf("%s / %s", [i.structure, i.subject]), "service", detail(i)) |
+# One item per service, named by its division or group: where the fix is made.
+failing := {lib.item(i.structure, "service", detail(i)) |
 	some i in input.facts.teachers.service_issues
 }
 

@@ -13,7 +13,7 @@ test_fail_lists_every_issue if {
 	]}})
 	r := result with input as inp
 	r.status == "fail"
-	testdata.codes(r) == {"2NDE1 / 030201", "2NDE1 AGL1 / 030201"}
+	testdata.codes(r) == {"2NDE1", "2NDE1 AGL1"}
 	some i in r.items
 	i.detail == "groupe 2NDE1 AGL1, matière 030201 : l'enseignant 12 n'a pas de fonction dans STS-Web (congé, départ ?)"
 }
