@@ -296,3 +296,25 @@ func TestHardening(t *testing.T) {
 	assert.Equal(t, http.StatusUnauthorized, badTok.status)
 	assert.NotEmpty(t, badTok.header.Get("WWW-Authenticate"))
 }
+
+// TestViewCacheFollowsRuns: a cached summary and school list change as soon as a run finishes.
+func TestViewCacheFollowsRuns(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	get := func(path string) []byte {
+		r := e.do(nil, request{method: "GET", path: path, token: e.tokens["sup"]})
+		require.Equal(t, http.StatusOK, r.status, string(r.body))
+		return r.body
+	}
+	var before, again, after summaryJSON
+	require.NoError(t, json.Unmarshal(get("/api/v1/academies/poitiers/summary"), &before))
+	require.NoError(t, json.Unmarshal(get("/api/v1/academies/poitiers/summary"), &again))
+	assert.Equal(t, before, again)
+	run := e.do(nil, request{method: "POST", path: "/api/v1/academies/poitiers/runs", token: e.tokens["sup"]})
+	require.Equal(t, http.StatusCreated, run.status, string(run.body))
+	var r runJSON
+	run.json(t, &r)
+	require.NoError(t, json.Unmarshal(get("/api/v1/academies/poitiers/summary"), &after))
+	require.NotNil(t, after.LatestRun)
+	assert.Equal(t, r.ID, after.LatestRun.ID)
+	assert.Contains(t, string(get("/api/v1/academies/poitiers/schools")), `"run_id":`+itoa(int(r.ID)))
+}

@@ -43,10 +43,18 @@ type summaryJSON struct {
 // academySummary counts the latest results of the academy: per status, per check, per
 // département, and the schools that turned red since the previous run.
 func (s *Server) academySummary(c *echo.Context) error {
+	out, err := s.cachedView(c, "summary", func() (any, error) { return s.summary(c) })
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) summary(c *echo.Context) (summaryJSON, error) {
 	g := grantOf(c)
 	sum, err := s.deps.Store.AcademySummary(c.Request().Context(), g.scope, g.academy.ID)
 	if err != nil {
-		return err
+		return summaryJSON{}, err
 	}
 	out := summaryJSON{Academy: g.academy.Code, Schools: sum.Schools, ByStatus: sum.ByStatus,
 		ByCheck: []checkCountJSON{}, ByDepartement: []departementJSON{}, TurnedRed: []turnedRedJSON{}}
@@ -67,7 +75,7 @@ func (s *Server) academySummary(c *echo.Context) error {
 	for _, t := range sum.TurnedRed {
 		out.TurnedRed = append(out.TurnedRed, turnedRedJSON{UAI: t.UAI, Name: t.Name, Departement: t.Departement, Previous: t.Previous, EvaluatedAt: t.EvaluatedAt})
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 type trendJSON struct {

@@ -84,15 +84,21 @@ func (s *Server) listSchools(c *echo.Context) error {
 		return err
 	}
 	f.Limit, f.Offset = p.limit(), p.offset()
-	rows, total, err := s.deps.Store.ListSchoolStatuses(c.Request().Context(), g.scope, g.academy.ID, f)
+	out, err := s.cachedView(c, "schools", func() (any, error) {
+		rows, total, err := s.deps.Store.ListSchoolStatuses(c.Request().Context(), g.scope, g.academy.ID, f)
+		if err != nil {
+			return nil, err
+		}
+		items := make([]schoolJSON, len(rows))
+		for i, r := range rows {
+			items[i] = toSchoolJSON(r)
+		}
+		return newList(items, total, p), nil
+	})
 	if err != nil {
 		return err
 	}
-	items := make([]schoolJSON, len(rows))
-	for i, r := range rows {
-		items[i] = toSchoolJSON(r)
-	}
-	return c.JSON(http.StatusOK, newList(items, total, p))
+	return c.JSON(http.StatusOK, out)
 }
 
 // schoolInScope returns the school of the route when it is a school of the route's academy

@@ -95,6 +95,7 @@ type Server struct {
 	limiter *auth.Limiter
 	cop     *http.CrossOriginProtection
 	routes  []route
+	cache   viewCache
 }
 
 // New builds the server and installs every route.

@@ -42,7 +42,17 @@ func TestSchoolStatusesSummaryAndTrend(t *testing.T) {
 		day1 := time.Date(2026, 9, 10, 5, 0, 0, 0, time.UTC)
 		day2 := day1.Add(24 * time.Hour)
 
+		v0, err := s.AcademyDataVersion(ctx, sup, poitiers.ID)
+		require.NoError(t, err)
 		academyRun(t, s, poitiers.ID, day1, map[string]string{"0790029C": "ready", "0860001J": "not_ready"})
+		v1, err := s.AcademyDataVersion(ctx, sup, poitiers.ID)
+		require.NoError(t, err)
+		assert.NotEqual(t, v0, v1, "a finished run changes the version")
+		v1again, err := s.AcademyDataVersion(ctx, sup, poitiers.ID)
+		require.NoError(t, err)
+		assert.Equal(t, v1, v1again)
+		_, err = s.AcademyDataVersion(ctx, access.Academy(bordeaux.ID), poitiers.ID)
+		assert.ErrorIs(t, err, apperr.ErrNotFound)
 		academyRun(t, s, poitiers.ID, day1.Add(time.Hour), map[string]string{"0790029C": "ready", "0860001J": "not_ready"})
 		academyRun(t, s, poitiers.ID, day2, map[string]string{"0790029C": "not_ready", "0860001J": "not_ready"})
 

@@ -594,3 +594,30 @@ func (s *Store) AcademyTrend(ctx context.Context, scope access.Scope, academyID 
 	}
 	return out, nil
 }
+
+// AcademyDataVersion changes whenever what the academy view shows may change: a run finishes
+// (its results become final) or the schools registry changes. The HTTP layer keys its cache
+// of summaries and school lists on it. It is cheap: two small aggregates on indexed columns.
+func (s *Store) AcademyDataVersion(ctx context.Context, scope access.Scope, academyID int64) (string, error) {
+	if !scope.AllowsAcademy(academyID) {
+		return "", fmt.Errorf("version of academy %d: %w", academyID, apperr.ErrNotFound)
+	}
+	var v struct {
+		Runs     int64
+		LastRun  int64
+		Finished int64
+		Schools  int64
+		Updated  string
+	}
+	err := s.db.WithContext(ctx).Raw(`SELECT
+		(SELECT COUNT(*) FROM runs WHERE academy_id = ? AND status = ?) AS runs,
+		(SELECT COALESCE(MAX(id), 0) FROM runs WHERE academy_id = ? AND status = ?) AS last_run,
+		(SELECT COUNT(*) FROM runs WHERE academy_id = ? AND finished_at IS NOT NULL) AS finished,
+		(SELECT COUNT(*) FROM schools WHERE academy_id = ?) AS schools,
+		(SELECT COALESCE(CAST(MAX(updated_at) AS TEXT), '') FROM schools WHERE academy_id = ?) AS updated`,
+		academyID, RunDone, academyID, RunDone, academyID, academyID, academyID).Scan(&v).Error
+	if err != nil {
+		return "", fmt.Errorf("version of academy %d: %w", academyID, err)
+	}
+	return fmt.Sprintf("%d.%d.%d.%d.%s", v.Runs, v.LastRun, v.Finished, v.Schools, v.Updated), nil
+}
