@@ -1,0 +1,182 @@
+package campaign
+
+import (
+	"fmt"
+	"sort"
+	"time"
+)
+
+// ForecastOutcome says whether a school will be green at the target handover.
+type ForecastOutcome string
+
+// Forecast outcomes.
+const (
+	// ForecastGreen: nothing blocks the GAR handover now.
+	ForecastGreen ForecastOutcome = "green"
+	// ForecastOnTrack: not ready, but fixes made today (or already on their way) reach the GAR
+	// by the target handover.
+	ForecastOnTrack ForecastOutcome = "on_track"
+	// ForecastWillFail: even if the school acts today, at least one fix reaches the GAR after
+	// the target handover. Supervisors call these first.
+	ForecastWillFail ForecastOutcome = "will_fail"
+	// ForecastUnknown: Vigie cannot tell (no evaluation yet, or a blocker it cannot evaluate).
+	ForecastUnknown ForecastOutcome = "unknown"
+)
+
+// Label is the French label of an outcome.
+func (o ForecastOutcome) Label() string {
+	switch o {
+	case ForecastGreen:
+		return "Prêt pour le GAR"
+	case ForecastOnTrack:
+		return "Vert au prochain transfert s'il agit aujourd'hui"
+	case ForecastWillFail:
+		return "Encore rouge au prochain transfert même s'il agit aujourd'hui"
+	default:
+		return "Impossible à prévoir"
+	}
+}
+
+// ForecastItem is one open problem that keeps a school from being green at the GAR: a counted
+// blocker or error check that fails, or one Vigie cannot evaluate.
+type ForecastItem struct {
+	Check    string    `json:"check"`
+	Step     int       `json:"step"`
+	Severity string    `json:"severity"`
+	Title    string    `json:"title"`
+	Unknown  bool      `json:"unknown,omitempty"` // the check is unknown (a source missing or stale)
+	Stage    string    `json:"stage"`             // where the fix happens (policy fix stages)
+	FixBy    time.Time `json:"fix_by"`            // act before this to make ReachesGAR
+	// ReachesGAR is when a fix made now reaches the GAR; zero for a fix outside the chain (a
+	// new upload to Vigie), which changes nothing at the GAR.
+	ReachesGAR time.Time `json:"reaches_gar_at"`
+	// InFlight is when a fix already made upstream reaches the GAR with no further action; zero
+	// when none is on its way.
+	InFlight time.Time `json:"in_flight_until,omitempty"`
+	// ETA is when the problem is gone at the GAR at best: InFlight when something is on its way
+	// sooner than a new fix, else ReachesGAR.
+	ETA time.Time `json:"eta"`
+}
+
+// ForecastInput is what ForecastSchool needs about one school; the times come from the
+// handover clock (readiness.Timing) so that to-do deadlines and forecasts agree.
+type ForecastInput struct {
+	UAI string
+	// Status is the readiness status of the school's latest report (ready, at_risk, not_ready),
+	// "" when it was never evaluated.
+	Status string
+	// Items are the open problems of the latest report.
+	Items []ForecastItem
+	// Target is the handover the forecast is about: the earliest one a fix made today can
+	// reach.
+	Target time.Time
+	// NextHandover is the very next handover.
+	NextHandover time.Time
+}
+
+// Forecast is a school's forecast for the target handover.
+type Forecast struct {
+	UAI     string
+	Outcome ForecastOutcome
+	Status  string
+	Target  time.Time
+	// GreenAtNextHandover: green at the very next handover (already green, or every problem
+	// has a fix on its way that arrives by then).
+	GreenAtNextHandover bool
+	// EarliestGreen is when the school can be green at the GAR at best (zero when unknown or
+	// green now).
+	EarliestGreen time.Time
+	// Items are the open problems, latest ETA first.
+	Items []ForecastItem
+	// Late are the items whose ETA is after Target.
+	Late   []ForecastItem
+	Reason string // French, one sentence
+}
+
+// ForecastSchool decides whether the school will be green at the target handover if it acts
+// today, from the delays of each open problem's fix.
+func ForecastSchool(in ForecastInput) Forecast {
+	f := Forecast{UAI: in.UAI, Status: in.Status, Target: in.Target}
+	if in.Status == "" {
+		f.Outcome, f.Reason = ForecastUnknown, "Aucune évaluation : Vigie n'a pas encore de quoi prévoir."
+		return f
+	}
+	items := make([]ForecastItem, 0, len(in.Items))
+	unknown := 0
+	for _, it := range in.Items {
+		it.ETA = it.ReachesGAR
+		if !it.InFlight.IsZero() && (it.ETA.IsZero() || it.InFlight.Before(it.ETA)) {
+			it.ETA = it.InFlight
+		}
+		if it.Unknown {
+			unknown++
+		}
+		items = append(items, it)
+	}
+	sort.SliceStable(items, func(i, j int) bool {
+		if !items[i].ETA.Equal(items[j].ETA) {
+			return items[i].ETA.After(items[j].ETA)
+		}
+		if items[i].Step != items[j].Step {
+			return items[i].Step < items[j].Step
+		}
+		return items[i].Check < items[j].Check
+	})
+	f.Items = items
+	if len(items) == 0 {
+		f.Outcome, f.GreenAtNextHandover = ForecastGreen, true
+		f.Reason = "Aucun problème bloquant pour le GAR."
+		return f
+	}
+	green := true
+	for _, it := range items {
+		if it.Unknown {
+			continue
+		}
+		if it.ETA.IsZero() || it.ETA.After(in.Target) {
+			f.Late = append(f.Late, it)
+		}
+		if it.ETA.IsZero() || it.ETA.After(in.NextHandover) {
+			green = false
+		}
+		if it.ETA.After(f.EarliestGreen) {
+			f.EarliestGreen = it.ETA
+		}
+	}
+	f.GreenAtNextHandover = green && unknown == 0
+	switch {
+	case len(f.Late) > 0:
+		f.Outcome = ForecastWillFail
+		f.Reason = fmt.Sprintf("Encore rouge au transfert du %s même en agissant aujourd'hui : %s (%d problème(s) ne peuvent pas arriver à temps) ; au mieux vert le %s.",
+			frenchInstant(in.Target), f.Late[0].Title, len(f.Late), frenchInstant(f.EarliestGreen))
+	case unknown > 0:
+		f.Outcome = ForecastUnknown
+		f.Reason = fmt.Sprintf("%d contrôle(s) bloquant(s) impossible(s) à évaluer (source absente ou trop ancienne).", unknown)
+	default:
+		f.Outcome = ForecastOnTrack
+		f.Reason = fmt.Sprintf("Vert au transfert du %s si les corrections sont faites aujourd'hui avant l'heure limite.", frenchInstant(in.Target))
+	}
+	return f
+}
+
+// CallFirst lists the schools supervisors should call first: those that will still fail at
+// the target handover even if they act today, the furthest from green first.
+func CallFirst(fs []Forecast) []Forecast {
+	var out []Forecast
+	for _, f := range fs {
+		if f.Outcome == ForecastWillFail {
+			out = append(out, f)
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if !a.EarliestGreen.Equal(b.EarliestGreen) {
+			return a.EarliestGreen.After(b.EarliestGreen)
+		}
+		if len(a.Late) != len(b.Late) {
+			return len(a.Late) > len(b.Late)
+		}
+		return a.UAI < b.UAI
+	})
+	return out
+}

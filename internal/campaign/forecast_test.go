@@ -1,0 +1,75 @@
+package campaign
+
+import (
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestForecastSchool(t *testing.T) {
+	next := paris("2026-09-16 06:00")
+	target := paris("2026-09-18 06:00") // the earliest handover a fix made on the 16th reaches
+	ent := ForecastItem{Check: "ent.classes_populated", Step: 13, Severity: "blocker", Title: "Classes peuplées dans l'ENT",
+		Stage: "ent", ReachesGAR: target}
+	links := ForecastItem{Check: "siecle.groups_populated", Step: 12, Severity: "blocker", Title: "Groupes peuplés dans SIECLE-BEE",
+		Stage: "links", ReachesGAR: paris("2026-09-20 06:00")}
+
+	tests := []struct {
+		name        string
+		in          ForecastInput
+		want        ForecastOutcome
+		greenNext   bool
+		earliest    time.Time
+		late        int
+		reasonParts []string
+	}{
+		{name: "never evaluated", in: ForecastInput{UAI: "A"}, want: ForecastUnknown},
+		{name: "ready", in: ForecastInput{UAI: "A", Status: "ready"}, want: ForecastGreen, greenNext: true},
+		{name: "ENT fix reaches the target", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{ent}},
+			want: ForecastOnTrack, earliest: target, reasonParts: []string{"Vert au transfert du 18/09/2026 à 06 h 00"}},
+		{name: "links fix arrives two days later", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{ent, links}},
+			want: ForecastWillFail, earliest: paris("2026-09-20 06:00"), late: 1,
+			reasonParts: []string{"Encore rouge au transfert du 18/09/2026 à 06 h 00", "Groupes peuplés dans SIECLE-BEE", "au mieux vert le 20/09/2026 à 06 h 00"}},
+		{name: "links already on their way", in: ForecastInput{UAI: "A", Status: "not_ready",
+			Items: []ForecastItem{func() ForecastItem { l := links; l.InFlight = next; return l }()}},
+			want: ForecastOnTrack, greenNext: true, earliest: next},
+		{name: "blocker unknown", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{{Check: "ent.structure_known", Step: 13, Unknown: true, ReachesGAR: target}}},
+			want: ForecastUnknown},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.in.Target, tt.in.NextHandover = target, next
+			f := ForecastSchool(tt.in)
+			assert.Equal(t, tt.want, f.Outcome)
+			assert.Equal(t, tt.greenNext, f.GreenAtNextHandover)
+			assert.True(t, tt.earliest.Equal(f.EarliestGreen), "earliest green %s, want %s", f.EarliestGreen, tt.earliest)
+			assert.Len(t, f.Late, tt.late)
+			for _, p := range tt.reasonParts {
+				assert.Contains(t, f.Reason, p)
+			}
+			assert.NotEmpty(t, f.Reason)
+			assert.NotEmpty(t, f.Outcome.Label())
+		})
+	}
+}
+
+func TestCallFirst(t *testing.T) {
+	mk := func(uai string, o ForecastOutcome, earliest string, late int) Forecast {
+		f := Forecast{UAI: uai, Outcome: o, Late: make([]ForecastItem, late)}
+		if earliest != "" {
+			f.EarliestGreen = paris(earliest)
+		}
+		return f
+	}
+	got := CallFirst([]Forecast{
+		mk("A", ForecastOnTrack, "2026-09-18 06:00", 0),
+		mk("B", ForecastWillFail, "2026-09-20 06:00", 1),
+		mk("C", ForecastWillFail, "2026-09-21 06:00", 1),
+		mk("D", ForecastWillFail, "2026-09-20 06:00", 2),
+		mk("E", ForecastGreen, "", 0),
+	})
+	require.Len(t, got, 3)
+	assert.Equal(t, []string{"C", "D", "B"}, []string{got[0].UAI, got[1].UAI, got[2].UAI})
+}
