@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v5"
+	"golang.org/x/sync/singleflight"
 )
 
 // viewCache keeps the academy summaries and school lists already computed, keyed by academy,
@@ -17,6 +18,7 @@ import (
 type viewCache struct {
 	mu      sync.Mutex
 	entries map[string]cacheEntry
+	flight  singleflight.Group // one computation per key and version at a time
 }
 
 type cacheEntry struct {
@@ -48,15 +50,19 @@ func (s *Server) cachedView(c *echo.Context, kind string, compute func() (any, e
 	if ok && e.version == version && now.Sub(e.at) < cacheMaxAge {
 		return e.value, nil
 	}
-	v, err := compute()
-	if err != nil {
-		return nil, err
-	}
-	s.cache.mu.Lock()
-	if s.cache.entries == nil || len(s.cache.entries) >= cacheMaxEntries {
-		s.cache.entries = map[string]cacheEntry{}
-	}
-	s.cache.entries[key] = cacheEntry{version: version, at: now, value: v}
-	s.cache.mu.Unlock()
-	return v, nil
+	// Concurrent misses of the same view wait for one computation instead of all querying.
+	v, err, _ := s.cache.flight.Do(key+"|"+version, func() (any, error) {
+		v, err := compute()
+		if err != nil {
+			return nil, err
+		}
+		s.cache.mu.Lock()
+		if s.cache.entries == nil || len(s.cache.entries) >= cacheMaxEntries {
+			s.cache.entries = map[string]cacheEntry{}
+		}
+		s.cache.entries[key] = cacheEntry{version: version, at: now, value: v}
+		s.cache.mu.Unlock()
+		return v, nil
+	})
+	return v, err
 }
