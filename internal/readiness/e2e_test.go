@@ -73,16 +73,18 @@ type verdict struct {
 
 func (v verdict) String() string { return fmt.Sprintf("%s %v", v.status, v.items) }
 
-// Vigie names the source (or the school, or the links file) as the item of a whole-school
-// failure and of an unknown result; the generator lists no item then. Only
-// campaign.sources_fresh has sources for items in both.
+// sourceItems are the checks whose items are sources in the generator's truth too: the stale
+// sources, the links file older than the groups. Elsewhere Vigie names the source (or the
+// school) as the item of a whole-school failure or of an unknown result, the generator none.
+var sourceItems = map[string]bool{"campaign.sources_fresh": true, "links.imported": true}
+
 func verdicts(r *readiness.Report) map[string]verdict {
 	out := map[string]verdict{}
 	for _, c := range r.Checks {
 		v := verdict{status: string(c.Status)}
 		if c.Status == readiness.CheckFail || c.Status == readiness.CheckUnknown && c.ID == "ent.matches_siecle" {
 			for _, it := range c.Items {
-				if it.Kind == "source" && c.ID != "campaign.sources_fresh" {
+				if it.Kind == "source" && !sourceItems[c.ID] {
 					continue
 				}
 				v.items = append(v.items, it.Code)
@@ -116,13 +118,6 @@ type disagreement struct {
 
 var disagreements = []disagreement{
 	{
-		check: "links.imported", truth: "unknown", ours: "pass",
-		when: func(_ *fixture.School, snap *fact.Snapshot) bool { return !hasSTSGroup(snap) && usable(snap, fact.SourceSTS) },
-		why: "design.md: links.imported passes when the school has no STS group; a school without " +
-			"groups has no links file, and an unknown error-severity check would keep every such " +
-			"collège at risk for ever",
-	},
-	{
 		check: "sts.groups_present", truth: "unknown", ours: "pass",
 		when: func(s *fixture.School, snap *fact.Snapshot) bool {
 			return s.Kind == campaign.KindCollege && !usable(snap, fact.SourceSTS)
@@ -130,15 +125,6 @@ var disagreements = []disagreement{
 		why: "design.md: sts.groups_present is a pass (not applicable) when the school does not use " +
 			"groups, which depends on the school, not on the STS-Web export",
 	},
-}
-
-func hasSTSGroup(snap *fact.Snapshot) bool {
-	for _, g := range snap.Groups {
-		if g.STS.Present {
-			return true
-		}
-	}
-	return false
 }
 
 func usable(snap *fact.Snapshot, src fact.Source) bool {

@@ -42,35 +42,36 @@ result := lib.unknown(meta.needs) if {
 
 failing := by_computed | by_siecle
 
-planned_groups := {k: g | some k, g in lib.sts_groups; g.sts.planned > 0}
-
+# One pass each over the STS groups; computed is null when STS-Web gives no count (usually,
+# for groups). Planned 0 groups are left to sts.group_well_formed.
 by_computed := {lib.item(lib.code(k, g), "group", detail) |
-	some k, g in planned_groups
-	is_number(g.sts.computed)
+	some k, g in lib.sts_groups
+	g.sts.computed != null
+	g.sts.planned > 0
 	diff := abs(g.sts.computed - g.sts.planned)
 	diff > lib.tolerance_min
 	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned
 	detail := sprintf("effectif calculé %d pour %d prévus dans STS-Web (écart %d, tolérance %d)", [
-		g.sts.computed, g.sts.planned,
-		abs(g.sts.computed - g.sts.planned), lib.allowed(g.sts.planned),
+		g.sts.computed, g.sts.planned, diff, lib.allowed(g.sts.planned),
 	])
 }
 
 by_siecle := {lib.item(lib.code(k, g), "group", detail) |
 	lib.usable("siecle")
-	some k, g in planned_groups
-	not is_number(g.sts.computed)
+	some k, g in lib.sts_groups
+	g.sts.computed == null
+	g.sts.planned > 0
 	diff := abs(g.siecle.pupils - g.sts.planned)
 	diff > lib.tolerance_min
 	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned
 	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour %d prévus (écart %d, tolérance %d)", [
-		g.siecle.pupils, g.sts.planned,
-		abs(g.siecle.pupils - g.sts.planned), lib.allowed(g.sts.planned),
+		g.siecle.pupils, g.sts.planned, diff, lib.allowed(g.sts.planned),
 	])
 }
 
 unresolved := {lib.code(k, g) |
 	not lib.usable("siecle")
-	some k, g in planned_groups
-	not is_number(g.sts.computed)
+	some k, g in lib.sts_groups
+	g.sts.computed == null
+	g.sts.planned > 0
 }

@@ -33,20 +33,14 @@ failing := {lib.item(lib.code(k, d), "division", detail(d)) |
 	not with_pp[k]
 }
 
-# Divisions with a PP active today (start <= today <= end). An empty start date sorts before
-# any date; an empty end date means open.
+# Divisions with a PP active today (start <= today <= end), in one pass. An empty start date
+# sorts before any date. An empty end date means open: suffixed with "~", which sorts after
+# every digit, it is after any date, while "2026-10-04~" stays before "2026-10-05".
 with_pp := {k |
 	some k, d in lib.sts_divisions
 	some pp in d.sts.pp
-	substring(object.get(pp, "start", ""), 0, 10) <= input.today
-	object.get(pp, "end", "") == ""
-} | {k |
-	some k, d in lib.sts_divisions
-	some pp in d.sts.pp
-	substring(object.get(pp, "start", ""), 0, 10) <= input.today
-	end := substring(object.get(pp, "end", ""), 0, 10)
-	end != ""
-	end >= input.today
+	substring(pp.start, 0, 10) <= input.today
+	concat("", [substring(pp.end, 0, 10), "~"]) >= input.today
 }
 
 assignments(d) := [pp | some pp in d.sts.pp]

@@ -41,3 +41,10 @@ test_pass_when_one_of_several_active if {
 test_unknown_without_sts if {
 	result.status == "unknown" with input as testdata.without_source("sts")
 }
+
+test_pp_ending_today_is_active if {
+	inp := json.patch(testdata.base, [{"op": "replace", "path": "/facts/divisions/2NDE2/sts/pp", "value": [
+		{"teacher_id": "T1", "start": "", "end": "2026-10-05"},
+	]}])
+	result.status == "pass" with input as inp
+}
