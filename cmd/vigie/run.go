@@ -43,6 +43,7 @@ func commands() []command {
 	return []command{
 		{"serve", "start the web server (API and pages), the scheduler, and apply pending migrations", cmdServe},
 		{"migrate", "apply pending migrations (up) or show them (status)", cmdMigrate},
+		{"check", "evaluate one school's export files offline: check [--uai UAI] [--format text|json] FILE...", cmdCheck},
 		{"import", "import export files: import --academy CODE [--uai UAI] FILE...", cmdImport},
 		{"schools", "manage the schools registry: schools import --academy CODE FILE.csv", cmdSchools},
 		{"users", "manage accounts: users list|create|grant|revoke|token", cmdUsers},
