@@ -245,4 +245,3 @@ func kindFromName(name string) campaign.Kind {
 	}
 	return campaign.KindOther
 }
-
