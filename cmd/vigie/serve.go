@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/evaluator"
 	"github.com/vigie-edu/vigie/internal/httpapi"
 	"github.com/vigie-edu/vigie/internal/importer"
 	"github.com/vigie-edu/vigie/internal/ingest"
@@ -66,7 +67,7 @@ func cmdServe(ctx context.Context, e env) error {
 		Version:    buildVersion(),
 		Authorizer: authorizer,
 		Importer:   importer.New(st, log, ingest.DefaultLimits(), nil),
-		Evaluator:  nil, // internal/evaluator is not wired yet: run triggers answer 503
+		Evaluator:  evaluator.New(st, evaluator.NewNationalSource(readinessFiles), log, evaluator.Options{}),
 		Checks:     national.Catalogue(),
 		OIDC:       oidc,
 		Options: httpapi.Options{

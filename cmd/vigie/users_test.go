@@ -66,6 +66,14 @@ func TestUsersBootstrap(t *testing.T) {
 	grantID := regexp.MustCompile(`#(\d+) school_admin`).FindStringSubmatch(out)
 	require.NotNil(t, grantID)
 
+	code, _, stderr = cli("users", "create", "--login", "sup", "--no-password")
+	require.Equal(t, 0, code, stderr)
+	code, _, stderr = cli("users", "grant", "--login", "sup", "--role", "supervisor", "--academy", "poitiers")
+	require.Equal(t, 0, code, stderr)
+	code, out, stderr = cli("users", "token", "--login", "sup", "--name", "évaluations", "--scopes", "write")
+	require.Equal(t, 0, code, stderr)
+	supTok := regexp.MustCompile(`vigie_pat_\S+`).FindString(out)
+
 	base, _, _ := startVigie(t, vars, "serve", "--addr", "127.0.0.1:0")
 	waitReady(t, base)
 
@@ -91,4 +99,19 @@ func TestUsersBootstrap(t *testing.T) {
 	require.Equal(t, 0, code, stderr)
 	assert.Equal(t, http.StatusNotFound, get("/api/v1/academies/poitiers/schools/0790029C"))
 	assert.True(t, strings.HasPrefix(tok, "vigie_pat_"))
+
+	// The supervisor triggers an evaluation of the academy through the real evaluator.
+	req, _ := http.NewRequest(http.MethodPost, base+"/api/v1/academies/poitiers/runs", nil)
+	req.Header.Set("Authorization", "Bearer "+supTok)
+	resp, err = http.DefaultClient.Do(req)
+	require.NoError(t, err)
+	var run struct {
+		Status  string `json:"status"`
+		Schools int    `json:"schools"`
+	}
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&run))
+	resp.Body.Close()
+	assert.Equal(t, http.StatusCreated, resp.StatusCode)
+	assert.Equal(t, "done", run.Status)
+	assert.Equal(t, 1, run.Schools)
 }

@@ -63,6 +63,10 @@ func BenchmarkAcademyView(b *testing.B) {
 		{"schools_filtered", "/api/v1/academies/bench/schools?status=not_ready&check=siecle.groups_populated&departement=79"},
 	} {
 		b.Run(ep.name, func(b *testing.B) {
+			// The first request computes the view (the cache is empty after each run); the
+			// load then measures what supervisors see all day.
+			cold := load(b, ts.URL+ep.path, token, 1, time.Nanosecond)
+			b.ReportMetric(float64(cold.p50.Microseconds())/1000, "cold-ms")
 			var r loadResult
 			for b.Loop() {
 				r = load(b, ts.URL+ep.path, token, workers, seconds)
@@ -71,8 +75,8 @@ func BenchmarkAcademyView(b *testing.B) {
 			b.ReportMetric(float64(r.p99.Microseconds())/1000, "p99-ms")
 			b.ReportMetric(r.rps, "req/s")
 			b.ReportMetric(float64(r.p99)/float64(base.p99), "p99/healthz-p99")
-			b.Logf("%s: %d requests in %s by %d workers: p50 %s, p99 %s, %.0f req/s (healthz p99 %s)",
-				ep.name, r.n, seconds, workers, r.p50, r.p99, r.rps, base.p99)
+			b.Logf("%s: first request %s; then %d requests in %s by %d workers: p50 %s, p99 %s, %.0f req/s (healthz p50 %s, p99 %s)",
+				ep.name, cold.p50, r.n, seconds, workers, r.p50, r.p99, r.rps, base.p50, base.p99)
 		})
 	}
 }
@@ -97,7 +101,7 @@ func load(b *testing.B, url, token string, workers int, d time.Duration) loadRes
 		go func() {
 			defer wg.Done()
 			var mine []time.Duration
-			for time.Now().Before(deadline) {
+			for first := true; first || time.Now().Before(deadline); first = false { // at least one request
 				req, _ := http.NewRequest(http.MethodGet, url, nil)
 				if token != "" {
 					req.Header.Set("Authorization", "Bearer "+token)
