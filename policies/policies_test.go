@@ -3,6 +3,7 @@ package policies_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -18,7 +19,9 @@ func TestRego(t *testing.T) {
 		t.Run(dir, func(t *testing.T) {
 			files, err := policy.LoadFS(policies.FS, dir)
 			require.NoError(t, err)
-			rep, err := policy.RunTests(context.Background(), files, policy.TestOptions{Coverage: true})
+			// A generous per-test timeout: it stops a runaway test, and -race on a shared
+			// machine slows the exhaustive ones well past OPA's default of 5 s.
+			rep, err := policy.RunTests(context.Background(), files, policy.TestOptions{Coverage: true, Timeout: time.Minute})
 			require.NoError(t, err)
 			for _, r := range rep.Results {
 				if r.Outcome != policy.TestPass {

@@ -132,10 +132,13 @@ active_pupils := object.get(facts, ["pupils", "active"], 0)
 step_7 := observe("not_started", "Aucun élève actif dans SIECLE-BEE", ["siecle"]) if {
 	current("siecle")
 	active_pupils == 0
-} else := observe("in_progress", sprintf("%d élèves actifs dans SIECLE-BEE, dont %d anomalie(s) : élève sans division ou dans plusieurs, ou en double", [
-	active_pupils,
-	items("siecle.pupils_in_one_division") + items("siecle.no_duplicate_pupils"),
-]), ["siecle"]) if {
+} else := observe(
+	"in_progress", sprintf("%d élèves actifs dans SIECLE-BEE, dont %d anomalie(s) : élève sans division ou dans plusieurs, ou en double", [
+		active_pupils,
+		items("siecle.pupils_in_one_division") + items("siecle.no_duplicate_pupils"),
+	]),
+	["siecle"],
+) if {
 	current("siecle")
 	some id in ["siecle.pupils_in_one_division", "siecle.no_duplicate_pupils"]
 	status(id) == "fail"
@@ -206,10 +209,13 @@ step_13 := observe("not_started", "L'établissement est absent de l'annuaire fé
 	status("ent.structure_known") == "pass"
 	status("ent.classes_populated") == "pass"
 	status("ent.groups_populated") == "pass"
-} else := observe("in_progress", sprintf("Annuaire fédérateur du %s : %d classe(s) et %d groupe(s) sans élève", [
-	fr_date("ent"),
-	items("ent.classes_populated"),
-	items("ent.groups_populated"),
-]), ["ent"]) if {
+} else := observe(
+	"in_progress", sprintf("Annuaire fédérateur du %s : %d classe(s) et %d groupe(s) sans élève", [
+		fr_date("ent"),
+		items("ent.classes_populated"),
+		items("ent.groups_populated"),
+	]),
+	["ent"],
+) if {
 	status("ent.structure_known") == "pass"
 }

@@ -127,9 +127,10 @@ inline(value, reference) if {
 	(diff - 1) * 100 >= lib.tolerance_pct * reference
 } else := false
 
+# Every reference up to 60 and the values around it, where the boundary is.
 matches_allowed if {
 	every reference in numbers.range(0, 60) {
-		every value in numbers.range(0, 90) {
+		every value in numbers.range(max([0, reference - 12]), reference + 12) {
 			# A variable, not parentheses: opa fmt (v1.22.3) drops the parentheses around a
 			# comparison used as an operand, which changes the meaning.
 			expected := abs(value - reference) > lib.allowed(reference)

@@ -31,3 +31,9 @@ test_pass_when_one_division_exists if {
 test_unknown_without_sts if {
 	result.status == "unknown" with input as testdata.without_source("sts")
 }
+
+test_fail_planned_zero_only if {
+	inp := json.patch(testdata.base, [{"op": "replace", "path": "/facts/groups/2NDE2 AGL1/sts/planned", "value": 0}])
+	r := result with input as inp
+	r.items == {{"code": "2NDE2 AGL1", "kind": "group", "detail": "effectif prévu à 0"}}
+}
