@@ -267,20 +267,21 @@ func (f *FeedReader) stream(d *doc, fileCat int) error {
 		val     []byte
 	)
 	rec := &f.rec
+	var t token
 	for {
-		tok, err := d.token()
+		err := d.next(&t)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
-			switch t.Name.Local {
+		switch t.kind {
+		case tkStart:
+			switch t.name {
 			case "addRequest", "modifyRequest", "deleteRequest":
 				inReq, section, kind = true, secNone, kNone
-				rec.reset(t.Name.Local)
+				rec.reset(t.name)
 			case "operationalAttributes":
 				section = secOperational
 			case "identifier":
@@ -291,7 +292,7 @@ func (f *FeedReader) stream(d *doc, fileCat int) error {
 				section = secModifications
 			case "attr", "modification":
 				kind, opAttr = kNone, false
-				name := attrValue(t.Attr, "name")
+				name := attrValue(t.attrs, "name")
 				switch section {
 				case secOperational:
 					opAttr = strings.HasPrefix(name, "categorie")
@@ -299,7 +300,7 @@ func (f *FeedReader) stream(d *doc, fileCat int) error {
 					kind = attrKind(name)
 					if kind >= 0 && kind < kindCount {
 						rec.seen[kind] = true
-						rec.mods[kind] = attrValue(t.Attr, "operation")
+						rec.mods[kind] = attrValue(t.attrs, "operation")
 					} else if kind >= kStructJointure {
 						rec.stSeen[kind-kStructJointure] = true
 					}
@@ -309,12 +310,12 @@ func (f *FeedReader) stream(d *doc, fileCat int) error {
 					inValue, val = true, val[:0]
 				}
 			}
-		case xml.CharData:
+		case tkText:
 			if inValue {
-				val = append(val, t...)
+				val = append(val, t.text...)
 			}
-		case xml.EndElement:
-			switch t.Name.Local {
+		case tkEnd:
+			switch t.name {
 			case "id", "value":
 				if !inValue {
 					continue

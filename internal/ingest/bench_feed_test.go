@@ -189,6 +189,13 @@ func heapPeak(fn func()) (peak uint64) {
 // tokenize is the baseline: what encoding/xml alone costs on the same bytes.
 func tokenize(r io.Reader) (int, error) {
 	dec := xml.NewDecoder(r)
+	dec.CharsetReader = func(label string, in io.Reader) (io.Reader, error) {
+		enc, err := lookupEncoding(label)
+		if err != nil {
+			return nil, err
+		}
+		return enc.NewDecoder().Reader(in), nil
+	}
 	n := 0
 	for {
 		_, err := dec.Token()

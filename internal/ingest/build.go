@@ -148,6 +148,9 @@ type builder struct {
 }
 
 func (b *builder) key(code string) string {
+	if canonical(code) {
+		return code
+	}
 	if k, ok := b.keys[code]; ok {
 		return k
 	}
@@ -156,12 +159,46 @@ func (b *builder) key(code string) string {
 	return k
 }
 
+// canonical reports a code that fact.Key leaves as it is: printable ASCII without lower case
+// letters, single spaces between words. Most codes are, and skipping the normalisation (and
+// the cache) for them is most of Build's speed.
+func canonical(s string) bool {
+	if s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return s == ""
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c == ' ':
+			if s[i-1] == ' ' {
+				return false
+			}
+		case c < 0x21 || c > 0x7e || ('a' <= c && c <= 'z'):
+			return false
+		}
+	}
+	return true
+}
+
+// nameKey is fact.Key for names: unique per pupil, so not worth caching.
+func nameKey(s string) string {
+	if canonical(s) {
+		return s
+	}
+	return fact.Key(s)
+}
+
 // division returns the entry for a code, creating it; nil for an empty code.
 func (b *builder) division(code string) *fact.Division {
 	k := b.key(code)
 	if k == "" {
 		return nil
 	}
+	return b.divisionKey(k, code)
+}
+
+// divisionKey is division for a code whose key is known (not empty).
+func (b *builder) divisionKey(k, code string) *fact.Division {
 	d := b.snap.Divisions[k]
 	if d == nil {
 		d = &fact.Division{Code: strings.TrimSpace(code), STS: fact.STSDivision{MEFs: []string{}, PP: []fact.PP{}}}
@@ -175,6 +212,11 @@ func (b *builder) group(code string) *fact.Group {
 	if k == "" {
 		return nil
 	}
+	return b.groupKey(k, code)
+}
+
+// groupKey is group for a code whose key is known (not empty).
+func (b *builder) groupKey(k, code string) *fact.Group {
 	g := b.snap.Groups[k]
 	if g == nil {
 		g = &fact.Group{Code: strings.TrimSpace(code), STS: fact.STSGroup{Divisions: []string{}, MEFs: []string{}},
@@ -357,14 +399,15 @@ func (b *builder) siecle() {
 	}
 	ps := &b.snap.Pupils
 	b.active = make([]bool, len(p.Pupils))
-	byINE := map[string][]int{}
-	byIdentity := map[string][]int{}
-	var divKeys []string
+	byINE := make(map[string][]int, len(p.Pupils))
+	byIdentity := make(map[string][]int, len(p.Pupils))
+	var divKeys, divCodes, grpKeys, grpCodes []string
 	for i := range p.Pupils {
 		pu := &p.Pupils[i]
 		ps.Total++
 		left := pu.ExitDate != "" && pu.ExitDate < b.asOfDate
-		divKeys = divKeys[:0]
+		// One link per key: "2 A" and "2 a" on one pupil are one division.
+		divKeys, divCodes = divKeys[:0], divCodes[:0]
 		inactive := false
 		for _, c := range pu.Divisions {
 			k := b.key(c)
@@ -373,7 +416,13 @@ func (b *builder) siecle() {
 				continue
 			}
 			if k != "" && !containsString(divKeys, k) {
-				divKeys = append(divKeys, k)
+				divKeys, divCodes = append(divKeys, k), append(divCodes, c)
+			}
+		}
+		grpKeys, grpCodes = grpKeys[:0], grpCodes[:0]
+		for _, c := range pu.Groups {
+			if k := b.key(c); k != "" && !containsString(grpKeys, k) {
+				grpKeys, grpCodes = append(grpKeys, k), append(grpCodes, c)
 			}
 		}
 		active := !left && !inactive
@@ -386,25 +435,16 @@ func (b *builder) siecle() {
 		default:
 			ps.Active++
 		}
-		for _, c := range pu.Divisions {
-			if b.key(c) == inactiveKey {
-				continue
-			}
-			d := b.division(c)
-			if d == nil {
-				continue
-			}
+		for j, k := range divKeys {
+			d := b.divisionKey(k, divCodes[j])
 			d.SIECLE.Present = true
 			d.SIECLE.PupilsAll++
 			if active {
 				d.SIECLE.Pupils++
 			}
 		}
-		for _, c := range uniqueKeys(b, pu.Groups) {
-			g := b.group(c)
-			if g == nil {
-				continue
-			}
+		for j, k := range grpKeys {
+			g := b.groupKey(k, grpCodes[j])
 			g.SIECLE.Present = true
 			g.SIECLE.PupilsAll++
 			if active {
@@ -429,7 +469,7 @@ func (b *builder) siecle() {
 			byINE[pu.INE] = append(byINE[pu.INE], i)
 		}
 		if pu.LastName != "" && pu.BirthDate != "" {
-			k := fact.Key(pu.LastName) + " " + fact.Key(pu.FirstName) + " " + pu.BirthDate
+			k := nameKey(pu.LastName) + " " + nameKey(pu.FirstName) + " " + pu.BirthDate
 			byIdentity[k] = append(byIdentity[k], i)
 		}
 	}
@@ -438,24 +478,6 @@ func (b *builder) siecle() {
 	for _, l := range [][]fact.PupilRef{ps.NoDivision, ps.SeveralDivisions, ps.MissingINE} {
 		sortRefs(l)
 	}
-}
-
-// uniqueKeys returns the codes of a pupil's links, one per fact.Key.
-func uniqueKeys(b *builder, codes []string) []string {
-	if len(codes) < 2 {
-		return codes
-	}
-	out := make([]string, 0, len(codes))
-	var seen []string
-	for _, c := range codes {
-		k := b.key(c)
-		if containsString(seen, k) {
-			continue
-		}
-		seen = append(seen, k)
-		out = append(out, c)
-	}
-	return out
 }
 
 func containsString(list []string, s string) bool {
@@ -503,7 +525,9 @@ func (b *builder) links() {
 		return
 	}
 	ps := &b.snap.Pupils
-	ids, ines := map[string]bool{}, map[string]bool{}
+	ids := make(map[string]bool, len(p.Pupils))
+	ines := make(map[string]bool, len(p.Pupils))
+	var seen []string
 	for _, lp := range p.Pupils {
 		ps.LinksListed++
 		if lp.ID != "" {
@@ -512,31 +536,28 @@ func (b *builder) links() {
 		if lp.INE != "" {
 			ines[lp.INE] = true
 		}
-		var seen []string
+		seen = seen[:0]
 		for _, l := range lp.Groups {
-			if l.End != "" && l.End < b.asOfDate {
-				continue // the pupil left the group
-			}
 			k := b.key(l.Group)
-			if k == "" || containsString(seen, k) {
+			if k == "" {
 				continue
+			}
+			g := b.groupKey(k, l.Group)
+			g.Links.Present = true // even when only ended links name it: it is in the file
+			if l.End != "" && l.End < b.asOfDate || containsString(seen, k) {
+				continue // the pupil left the group, or a second spelling of it
 			}
 			seen = append(seen, k)
 			ps.LinksLinks++
-			b.group(l.Group).Links.Pupils++
-		}
-		for _, l := range lp.Groups {
-			// A group listed only with ended links is still in the file.
-			if g := b.group(l.Group); g != nil {
-				g.Links.Present = true
-			}
+			g.Links.Pupils++
 		}
 	}
 	s := b.in.SIECLE
 	if s == nil {
 		return
 	}
-	sIDs, sINEs := map[string]bool{}, map[string]bool{}
+	sIDs := make(map[string]bool, len(s.Pupils))
+	sINEs := make(map[string]bool, len(s.Pupils))
 	for i := range s.Pupils {
 		pu := &s.Pupils[i]
 		sIDs[pu.ID] = true

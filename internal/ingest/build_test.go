@@ -220,3 +220,42 @@ func TestSTSGroupsChangedAt(t *testing.T) {
 	assert.True(t, STSGroupsChangedAt(nil, nil).IsZero())
 	assert.Equal(t, []string{"G1", "G2"}, GroupCodes(cur))
 }
+
+func TestKeyFastPath(t *testing.T) {
+	b := &builder{keys: map[string]string{}}
+	for _, c := range []string{"2 A", "2  A", " 2 A", "2 A ", "2 a", "2NDE É", "1ÈRE G1", "201", "_301P1", "SPE PC 1", "3\u00a0A", "A\tB", "", " ", "Inactifs", "x~y", "SAGL1GR5"} {
+		assert.Equal(t, fact.Key(c), b.key(c), "%q", c)
+		assert.Equal(t, fact.Key(c), nameKey(c), "%q", c)
+		if canonical(c) {
+			assert.Equal(t, c, fact.Key(c), "%q is canonical", c)
+		}
+	}
+}
+
+func FuzzKey(f *testing.F) {
+	for _, c := range []string{"2 A", "2  a", "1ÈRE G1", "3\u00a0A", "\x7f"} {
+		f.Add(c)
+	}
+	f.Fuzz(func(t *testing.T, c string) {
+		b := &builder{keys: map[string]string{}}
+		if got, want := b.key(c), fact.Key(c); got != want {
+			t.Fatalf("key(%q) = %q, fact.Key gives %q", c, got, want)
+		}
+	})
+}
+
+func TestParseDate(t *testing.T) {
+	cases := map[string]string{
+		"2026-09-01": "2026-09-01", "01/09/2026": "2026-09-01", "2026-09-01T08:00:00": "2026-09-01",
+		"1/9/2026": "2026-09-01", "29/02/2024": "2024-02-29", "": "",
+	}
+	for in, want := range cases {
+		got, ok := parseDate(in)
+		assert.True(t, ok, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"29/02/2026", "2026-13-01", "31/04/2026", "2026-00-10", "aa/bb/cccc", "2026-9-1x", "32/01/2026"} {
+		_, ok := parseDate(bad)
+		assert.False(t, ok, bad)
+	}
+}

@@ -31,12 +31,49 @@ func parseDate(s string) (string, bool) {
 	if len(s) > 10 && (s[10] == 'T' || s[10] == ' ') {
 		s = s[:10] // drop a time part: facts here are dates
 	}
+	// The two usual spellings without time.Parse: dates are most of a pupil's fields.
+	if len(s) == 10 {
+		switch {
+		case s[4] == '-' && s[7] == '-':
+			if y, m, d, ok := digits(s[0:4], s[5:7], s[8:10]); ok && validDate(y, m, d) {
+				return s, true
+			}
+			return "", false
+		case s[2] == '/' && s[5] == '/':
+			if y, m, d, ok := digits(s[6:10], s[3:5], s[0:2]); ok && validDate(y, m, d) {
+				return s[6:10] + "-" + s[3:5] + "-" + s[0:2], true
+			}
+			return "", false
+		}
+	}
 	for _, layout := range []string{"2006-01-02", "02/01/2006", "2/1/2006"} {
 		if t, err := time.Parse(layout, s); err == nil {
 			return t.Format(time.DateOnly), true
 		}
 	}
 	return "", false
+}
+
+// digits reads three all-digit fields.
+func digits(y, m, d string) (int, int, int, bool) {
+	var v [3]int
+	for i, f := range [3]string{y, m, d} {
+		for j := 0; j < len(f); j++ {
+			if f[j] < '0' || f[j] > '9' {
+				return 0, 0, 0, false
+			}
+			v[i] = v[i]*10 + int(f[j]-'0')
+		}
+	}
+	return v[0], v[1], v[2], true
+}
+
+// validDate says whether a calendar date exists.
+func validDate(y, m, d int) bool {
+	if m < 1 || m > 12 || d < 1 {
+		return false
+	}
+	return d <= time.Date(y, time.Month(m)+1, 0, 0, 0, 0, 0, time.UTC).Day()
 }
 
 // parseStamp reads "dd/mm/yyyy hh:mm:ss" (SIECLE HORODATAGE) or a bare date on Paris wall clock.

@@ -70,7 +70,7 @@ func ReadLinks(names []string, r io.Reader, opt Options) (*LinksPart, error) {
 	if len(names) > 0 {
 		name = names[0]
 	}
-	d := newDoc(name, r, opt.Limits.withDefaults())
+	d := newFastDoc(name, r, opt.Limits.withDefaults())
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -103,10 +103,10 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 	}, func(n *node) error {
 		if n.name == "PARAMETRES" {
 			if u := n.child("UAJ"); u != nil {
-				contentUAI, uaiLine = firstNonEmpty(u.text, u.attr("CODE")), u.line
+				contentUAI, uaiLine = firstNonEmpty(u.text(), u.attr("CODE")), u.line
 			}
 			if y := n.child("ANNEE_SCOLAIRE"); y != nil {
-				contentYear, yearLine = firstNonEmpty(y.text, y.attr("ANNEE")), y.line
+				contentYear, yearLine = firstNonEmpty(y.text(), y.attr("ANNEE")), y.line
 			}
 			p.Software = n.get("LOGICIEL")
 			var err error
@@ -193,20 +193,20 @@ func linksPupil(d *doc, n *node) (LinksPupil, error) {
 	var walk func(parent, c *node) error
 	walk = func(parent, c *node) error {
 		switch {
-		case strings.HasPrefix(c.name, "CODE_GROUPE") && c.text != "" && len(c.kids) == 0:
-			l := LinksLink{Group: c.text}
+		case strings.HasPrefix(c.name, "CODE_GROUPE") && c.text() != "" && len(c.kids) == 0:
+			l := LinksLink{Group: c.text()}
 			for _, k := range parent.kids {
 				switch {
 				case strings.HasPrefix(k.name, "DATE_DEB"):
-					v, ok := parseDate(k.text)
+					v, ok := parseDate(k.text())
 					if !ok {
-						return badDate(d.file, k.line, parent.name+"/"+k.name, who, k.text)
+						return badDate(d.file, k.line, parent.name+"/"+k.name, who, k.text())
 					}
 					l.Start = v
 				case strings.HasPrefix(k.name, "DATE_FIN"):
-					v, ok := parseDate(k.text)
+					v, ok := parseDate(k.text())
 					if !ok {
-						return badDate(d.file, k.line, parent.name+"/"+k.name, who, k.text)
+						return badDate(d.file, k.line, parent.name+"/"+k.name, who, k.text())
 					}
 					l.End = v
 				}

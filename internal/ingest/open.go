@@ -22,8 +22,16 @@ type entry struct {
 	upload  string    // the upload's name
 	name    string    // the entry's name inside the zip; "" for a bare file
 	modTime time.Time // the zip entry's modified time; zero when unknown
-	open    func() (io.ReadCloser, error)
+	size    int64     // the expected uncompressed size (a hint: headers are not trusted)
+	bud     *budget   // the read's size budget
+	openOn  func(*budget) (io.ReadCloser, error)
 }
+
+// open opens the entry on the read's budget.
+func (e entry) open() (io.ReadCloser, error) { return e.openOn(e.bud) }
+
+// reopen opens the entry on another budget (a peek that must not count).
+func (e entry) reopen(b *budget) (io.ReadCloser, error) { return e.openOn(b) }
 
 // label names the entry in messages: "a.zip (b.xml)" or "b.xml".
 func (e entry) label() string {
@@ -70,7 +78,7 @@ func openUpload(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	if u.Size > bud.max {
 		return nil, nil, tooLarge(u.Name, bud)
 	}
-	e := entry{upload: u.Name, open: func() (io.ReadCloser, error) {
+	e := entry{upload: u.Name, size: u.Size, bud: bud, openOn: func(bud *budget) (io.ReadCloser, error) {
 		g := &guard{r: io.NopCloser(io.NewSectionReader(u.Content, 0, u.Size)), file: u.Name, bud: bud, lim: lim}
 		return g, nil
 	}}
@@ -130,7 +138,7 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	sort.Slice(xmls, func(i, j int) bool { return xmls[i].Name < xmls[j].Name })
 	entries := make([]entry, 0, len(xmls))
 	for _, f := range xmls {
-		entries = append(entries, entry{upload: u.Name, name: f.Name, modTime: zipTime(f), open: func() (io.ReadCloser, error) {
+		entries = append(entries, entry{upload: u.Name, name: f.Name, modTime: zipTime(f), size: int64(min(f.UncompressedSize64, 1<<40)), bud: bud, openOn: func(bud *budget) (io.ReadCloser, error) {
 			return openZipEntry(u.Name, f, lim, bud)
 		}})
 	}

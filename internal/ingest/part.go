@@ -138,9 +138,9 @@ func dateField(file string, n *node, name, who string) (string, error) {
 	if c == nil {
 		return "", nil
 	}
-	d, ok := parseDate(c.text)
+	d, ok := parseDate(c.text())
 	if !ok {
-		return "", badDate(file, c.line, n.name+"/"+name, who, c.text)
+		return "", badDate(file, c.line, n.name+"/"+name, who, c.text())
 	}
 	return d, nil
 }
@@ -151,9 +151,9 @@ func countField(file string, n *node, name, who string) (*int, error) {
 	if c == nil {
 		return nil, nil
 	}
-	v, present, ok := parseCount(c.text)
+	v, present, ok := parseCount(c.text())
 	if !ok {
-		return nil, badCount(file, c.line, n.name+"/"+name, who, c.text)
+		return nil, badCount(file, c.line, n.name+"/"+name, who, c.text())
 	}
 	if !present {
 		return nil, nil

@@ -29,9 +29,9 @@ func Detect(u Upload, lim Limits) (fact.Source, error) {
 	return sourceOf(entries[0].label(), root)
 }
 
-// peekRoot reads an entry up to its root element.
+// peekRoot reads an entry up to its root element, on a budget of its own.
 func peekRoot(e entry, lim Limits) (string, error) {
-	rc, err := e.open()
+	rc, err := e.reopen(&budget{max: lim.MaxFeedSize, what: "federating directory feed"})
 	if err != nil {
 		return "", err
 	}
@@ -62,12 +62,19 @@ func Read(u Upload, opt Options) (*Part, error) {
 		return nil, apperr.Input(u.Name, 0, "", "the zip archive holds several XML files (%s): upload one file per zip", strings.Join(names, ", "))
 	}
 	e := entries[0]
+	// A feed file is streamed (it may be huge); a school file is read whole and scanned.
+	if root, err := peekRoot(e, lim); err == nil && rootSources[root] == fact.SourceENT {
+		if err := expectRoot(e.label(), root, opt.Source); err != nil {
+			return nil, err
+		}
+		return readFeedPart(u, opt)
+	}
 	rc, err := e.open()
 	if err != nil {
 		return nil, err
 	}
 	defer rc.Close()
-	d := newDoc(e.label(), rc, lim)
+	d := newFastDocSized(e.label(), rc, lim, e.size)
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -87,9 +94,6 @@ func Read(u Upload, opt Options) (*Part, error) {
 		part.Nomenclature, err = readNomenclature(d, opt)
 	case fact.SourceLinks:
 		part.Links, err = readLinks(d, []string{e.xmlName(), u.Name}, opt)
-	case fact.SourceENT:
-		rc.Close()
-		return readFeedPart(u, opt)
 	}
 	if err != nil {
 		return nil, err

@@ -38,7 +38,7 @@ type SIECLEPupil struct {
 
 // ReadSIECLE reads a SIECLE-BEE pupil export from r.
 func ReadSIECLE(name string, r io.Reader, opt Options) (*SIECLEPart, error) {
-	d := newDoc(name, r, opt.Limits.withDefaults())
+	d := newFastDoc(name, r, opt.Limits.withDefaults())
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -55,27 +55,27 @@ func beeParams(d *doc, n *node, m *Meta, opt Options) error {
 	uaj := n.child("UAJ")
 	uai, line := "", n.line
 	if uaj != nil {
-		uai, line = firstNonEmpty(uaj.text, uaj.attr("CODE"), uaj.get("CODE")), uaj.line
+		uai, line = firstNonEmpty(uaj.text(), uaj.attr("CODE"), uaj.get("CODE")), uaj.line
 	}
 	if err := opt.checkUAI(m, d.file, line, "PARAMETRES/UAJ", uai); err != nil {
 		return err
 	}
 	year, line := "", n.line
 	if y := n.child("ANNEE_SCOLAIRE"); y != nil {
-		year, line = firstNonEmpty(y.text, y.attr("ANNEE")), y.line
+		year, line = firstNonEmpty(y.text(), y.attr("ANNEE")), y.line
 	}
 	if err := opt.checkYear(m, d.file, line, "PARAMETRES/ANNEE_SCOLAIRE", year); err != nil {
 		return err
 	}
 	for _, f := range []string{"HORODATAGE", "DATE_EXPORT"} {
 		c := n.child(f)
-		if c == nil || c.text == "" {
+		if c == nil || c.text() == "" {
 			continue
 		}
-		t, ok := parseStamp(c.text)
+		t, ok := parseStamp(c.text())
 		if !ok {
 			return &apperr.InputError{File: d.file, Line: c.line, Field: "PARAMETRES/" + f,
-				Msg: fmt.Sprintf("%q is not a date and time (want DD/MM/YYYY HH:MM:SS)", c.text)}
+				Msg: fmt.Sprintf("%q is not a date and time (want DD/MM/YYYY HH:MM:SS)", c.text())}
 		}
 		m.ExportedAt, m.ExportTimeFrom = t, fact.TimeFromContent
 		break
@@ -228,7 +228,7 @@ type SIECLEStructure struct {
 
 // ReadStructures reads SIECLE-BEE's Structures.xml from r.
 func ReadStructures(name string, r io.Reader, opt Options) (*StructuresPart, error) {
-	d := newDoc(name, r, opt.Limits.withDefaults())
+	d := newFastDoc(name, r, opt.Limits.withDefaults())
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -296,7 +296,7 @@ type Programme struct {
 
 // ReadNomenclature reads SIECLE-BEE's Nomenclature.xml from r.
 func ReadNomenclature(name string, r io.Reader, opt Options) (*NomenclaturePart, error) {
-	d := newDoc(name, r, opt.Limits.withDefaults())
+	d := newFastDoc(name, r, opt.Limits.withDefaults())
 	root, err := d.start()
 	if err != nil {
 		return nil, err

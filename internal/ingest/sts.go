@@ -94,7 +94,7 @@ type STSService struct {
 
 // ReadSTS reads an STS-Web export from r. name is the XML file's name, used in messages.
 func ReadSTS(name string, r io.Reader, opt Options) (*STSPart, error) {
-	d := newDoc(name, r, opt.Limits.withDefaults())
+	d := newFastDoc(name, r, opt.Limits.withDefaults())
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -182,7 +182,7 @@ func (p *STSPart) params(d *doc, n *node, opt Options) error {
 	if ay := n.child("ANNEE_SCOLAIRE"); ay != nil {
 		year, yearLine = ay.attr("ANNEE"), ay.line
 		if year == "" {
-			year = ay.text
+			year = ay.text()
 		}
 		var err error
 		if p.YearStart, err = dateField(d.file, ay, "DATE_DEBUT", "school year"); err != nil {
@@ -297,7 +297,7 @@ func memberships(n *node, list, codeElem string) []string {
 	var out []string
 	for _, l := range n.all(list) {
 		for _, m := range l.kids {
-			out = appendUnique(out, firstNonEmpty(m.attr("CODE"), m.get(codeElem), m.get("CODE"), m.text))
+			out = appendUnique(out, firstNonEmpty(m.attr("CODE"), m.get(codeElem), m.get("CODE"), m.text()))
 		}
 	}
 	return out

@@ -3,13 +3,16 @@ package ingest
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
 	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
+	"golang.org/x/text/encoding/charmap"
 	"golang.org/x/text/encoding/htmlindex"
 	"golang.org/x/text/encoding/ianaindex"
 	"golang.org/x/text/encoding/unicode"
@@ -21,10 +24,13 @@ import (
 // maxDepth caps element nesting: exports nest about 6 levels, a hostile file millions.
 const maxDepth = 256
 
-// doc streams one XML document with encoding/xml, honouring the declared encoding, refusing
-// DTD entity declarations, and turning every failure into an *apperr.InputError.
+// doc reads one XML document — streamed with encoding/xml (feed files, of any size) or held in
+// memory and tokenised by the scanner (school files, capped at Limits.MaxFileSize) —
+// honouring the declared encoding, refusing DTD entity declarations, capping nesting, and
+// turning every failure into an *apperr.InputError naming the file and line.
 type doc struct {
-	file     string // name for messages
+	file     string   // name for messages
+	sc       *scanner // the in-memory scanner (school files); nil: encoding/xml
 	br       *bufio.Reader
 	utf16    bool
 	dec      *xml.Decoder
@@ -33,6 +39,15 @@ type doc struct {
 	rootAttr []xml.Attr
 	depth    int
 	maxElems int
+	nodes    arena
+	stack    []open
+}
+
+// open is an element being captured; owned says whether its text is a copy (pieces joined)
+// or a slice of the source.
+type open struct {
+	n     *node
+	owned bool
 }
 
 func newDoc(file string, r io.Reader, lim Limits) *doc {
@@ -70,6 +85,135 @@ func newDoc(file string, r io.Reader, lim Limits) *doc {
 	return d
 }
 
+// newFastDoc reads a school file whole (at most lim.MaxFileSize bytes), converts it to UTF-8
+// as its prolog says, and tokenises it with the scanner.
+func newFastDoc(file string, r io.Reader, lim Limits) *doc {
+	return newFastDocSized(file, r, lim, 0)
+}
+
+// newFastDocSized is newFastDoc with the expected size, to read without regrowing.
+func newFastDocSized(file string, r io.Reader, lim Limits, size int64) *doc {
+	d := &doc{file: file, maxElems: lim.MaxRecordElements}
+	var buf bytes.Buffer
+	buf.Grow(int(min(max(size, 0), lim.MaxFileSize) + bytes.MinRead))
+	_, err := buf.ReadFrom(io.LimitReader(r, lim.MaxFileSize+1))
+	data := buf.Bytes()
+	if err == nil && int64(len(data)) > lim.MaxFileSize {
+		err = tooLarge(file, &budget{max: lim.MaxFileSize, what: "school file"})
+	}
+	if err == nil {
+		var utf []byte
+		if utf, err = d.toUTF8(data); err == nil {
+			data = utf
+		}
+	}
+	d.sc = newScanner(data) // on error, the raw bytes still tell what the file looks like
+	if err != nil {
+		d.sc.err = err
+	}
+	return d
+}
+
+// toUTF8 strips a byte order mark and converts the document to UTF-8 as its prolog declares
+// (the prolog itself is ASCII in every ASCII-compatible encoding), or checks that it is UTF-8.
+func (d *doc) toUTF8(data []byte) ([]byte, error) {
+	switch {
+	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
+		data = data[3:]
+	case bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")):
+		d.utf16 = true
+		out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
+		if err != nil {
+			return nil, &apperr.InputError{Msg: "unreadable UTF-16 content", Err: err}
+		}
+		return out, nil
+	}
+	label := declaredEncoding(data)
+	d.encoding = label
+	if label != "" && label != "utf-8" {
+		enc, err := lookupEncoding(label)
+		if err != nil {
+			return nil, err
+		}
+		if cm, ok := enc.(*charmap.Charmap); ok {
+			return decodeCharmap(cm, data), nil
+		}
+		if enc != unicode.UTF8 {
+			out, err := enc.NewDecoder().Bytes(data)
+			if err != nil {
+				return nil, &apperr.InputError{Msg: fmt.Sprintf("content is not valid %s", label), Err: err}
+			}
+			return out, nil
+		}
+		d.encoding = "utf-8"
+	}
+	if !utf8.Valid(data) {
+		i := 0
+		for i < len(data) {
+			r, n := utf8.DecodeRune(data[i:])
+			if r == utf8.RuneError && n == 1 {
+				break
+			}
+			i += n
+		}
+		return nil, &xml.SyntaxError{Msg: "invalid UTF-8", Line: bytes.Count(data[:i], []byte{'\n'}) + 1}
+	}
+	return data, nil
+}
+
+// decodeCharmap converts a single-byte encoding (ISO-8859-15, windows-1252...) with its
+// x/text table, several times faster than the generic transformer on big files.
+func decodeCharmap(cm *charmap.Charmap, data []byte) []byte {
+	out := make([]byte, 0, len(data)+len(data)/16)
+	for len(data) > 0 {
+		i := 0
+		for i+8 <= len(data) && binary.LittleEndian.Uint64(data[i:])&0x8080808080808080 == 0 {
+			i += 8 // eight ASCII bytes at once
+		}
+		for i < len(data) && data[i] < utf8.RuneSelf {
+			i++
+		}
+		out = append(out, data[:i]...)
+		if i == len(data) {
+			break
+		}
+		out = utf8.AppendRune(out, cm.DecodeByte(data[i]))
+		data = data[i+1:]
+	}
+	return out
+}
+
+// declaredEncoding reads encoding="..." from an XML prolog, lower case; "" when none.
+func declaredEncoding(data []byte) string {
+	if !bytes.HasPrefix(data, []byte("<?xml")) {
+		return ""
+	}
+	end := bytes.Index(data, []byte("?>"))
+	if end < 0 {
+		return ""
+	}
+	p := data[:end]
+	i := bytes.Index(p, []byte("encoding"))
+	if i < 0 {
+		return ""
+	}
+	p = bytes.TrimLeft(p[i+len("encoding"):], " \t\r\n")
+	if len(p) == 0 || p[0] != '=' {
+		return ""
+	}
+	p = bytes.TrimLeft(p[1:], " \t\r\n")
+	if len(p) == 0 || (p[0] != '"' && p[0] != '\'') {
+		return ""
+	}
+	q := p[0]
+	p = p[1:]
+	j := bytes.IndexByte(p, q)
+	if j < 0 {
+		return ""
+	}
+	return strings.ToLower(strings.TrimSpace(string(p[:j])))
+}
+
 // lookupEncoding finds a declared encoding in the IANA registry, then under the WHATWG labels.
 func lookupEncoding(label string) (encoding.Encoding, error) {
 	if enc, err := ianaindex.IANA.Encoding(label); err == nil && enc != nil {
@@ -82,6 +226,9 @@ func lookupEncoding(label string) (encoding.Encoding, error) {
 }
 
 func (d *doc) line() int {
+	if d.sc != nil {
+		return d.sc.line()
+	}
 	l, _ := d.dec.InputPos()
 	return l
 }
@@ -117,42 +264,91 @@ func (d *doc) fail(err error) error {
 	return &apperr.InputError{File: d.file, Line: d.line(), Msg: "unreadable content", Err: err}
 }
 
-// token returns the next token, checking DTDs and nesting on the way.
-func (d *doc) token() (xml.Token, error) {
-	tok, err := d.dec.Token()
+// Token kinds.
+const (
+	tkStart = iota + 1
+	tkEnd
+	tkText
+	tkDirective
+	tkComment
+	tkProcInst
+)
+
+// token is one XML token of either backend, filled in place (no allocation per token).
+type token struct {
+	kind  int
+	name  string     // start, end: local name; processing instruction: target
+	attrs []xml.Attr // start
+	text  []byte     // text, directive, comment, processing instruction: valid until the next token
+	// stable: text points into the scanner's source and stays valid for the whole read.
+	stable bool
+}
+
+// next reads the next token into t, checking DTDs, nesting and text before the root.
+func (d *doc) next(t *token) error {
+	var err error
+	if d.sc != nil {
+		err = d.sc.scan(t)
+	} else {
+		err = d.decode(t)
+	}
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			if d.root == "" {
-				return nil, &apperr.InputError{File: d.file, Msg: "empty file: no XML element found"}
+				return &apperr.InputError{File: d.file, Msg: "empty file: no XML element found"}
 			}
-			return nil, io.EOF
+			return io.EOF
 		}
-		return nil, d.fail(err)
+		return d.fail(err)
 	}
-	switch t := tok.(type) {
-	case xml.StartElement:
+	switch t.kind {
+	case tkStart:
 		d.depth++
 		if d.depth > maxDepth {
-			return nil, &apperr.InputError{File: d.file, Line: d.line(), Field: t.Name.Local, Msg: fmt.Sprintf("elements nested more than %d levels deep", maxDepth)}
+			return &apperr.InputError{File: d.file, Line: d.line(), Field: t.name, Msg: fmt.Sprintf("elements nested more than %d levels deep", maxDepth)}
 		}
-	case xml.EndElement:
+	case tkEnd:
 		d.depth--
-	case xml.Directive:
-		if err := d.checkDirective(t); err != nil {
-			return nil, err
+	case tkDirective:
+		if err := d.checkDirective(t.text); err != nil {
+			return err
 		}
-	case xml.CharData:
-		if d.root == "" && len(bytes.TrimSpace(t)) > 0 {
-			return nil, &apperr.InputError{File: d.file, Line: d.line(), Msg: "not an XML file: " + describeText(t)}
+	case tkText:
+		if d.root == "" && len(bytes.TrimSpace(t.text)) > 0 {
+			return &apperr.InputError{File: d.file, Line: d.line(), Msg: "not an XML file: " + describeText(t.text)}
 		}
 	}
-	return tok, nil
+	return nil
+}
+
+// decode reads the next token with encoding/xml.
+func (d *doc) decode(t *token) error {
+	tok, err := d.dec.Token()
+	if err != nil {
+		return err
+	}
+	*t = token{}
+	switch x := tok.(type) {
+	case xml.StartElement:
+		t.kind, t.name, t.attrs = tkStart, x.Name.Local, x.Attr
+	case xml.EndElement:
+		t.kind, t.name = tkEnd, x.Name.Local
+	case xml.CharData:
+		t.kind, t.text = tkText, x
+	case xml.Directive:
+		t.kind, t.text = tkDirective, x
+	case xml.Comment:
+		t.kind, t.text = tkComment, x
+	case xml.ProcInst:
+		t.kind, t.name, t.text = tkProcInst, x.Target, x.Inst
+	}
+	return nil
 }
 
 // checkDirective tolerates an external DTD reference (real STS and AAF files carry one; it is
 // never fetched) and refuses an internal subset declaring entities: nested entities are the
 // "billion laughs" expansion attack, and no real export needs them.
-func (d *doc) checkDirective(t xml.Directive) error {
+func (d *doc) checkDirective(t []byte) error {
 	s := bytes.TrimSpace(t)
 	if !bytes.HasPrefix(s, []byte("DOCTYPE")) {
 		return nil
@@ -166,9 +362,19 @@ func (d *doc) checkDirective(t xml.Directive) error {
 
 // start reads up to the root element and returns its local name.
 func (d *doc) start() (string, error) {
+	if d.sc != nil && d.sc.err != nil {
+		if _, ok := errors.AsType[*apperr.InputError](d.sc.err); ok {
+			return "", d.fail(d.sc.err) // too large, zip bomb, unsupported encoding
+		}
+	}
 	if !d.utf16 {
 		// Say what a non-XML file is before the XML decoder fails on its bytes.
-		b, _ := d.br.Peek(512)
+		var b []byte
+		if d.sc != nil {
+			b = d.sc.src[:min(len(d.sc.src), 512)]
+		} else {
+			b, _ = d.br.Peek(512)
+		}
 		t := bytes.TrimLeft(b, " \t\r\n")
 		if len(b) == 0 {
 			return "", &apperr.InputError{File: d.file, Msg: "empty file"}
@@ -180,14 +386,16 @@ func (d *doc) start() (string, error) {
 			return "", &apperr.InputError{File: d.file, Line: 1, Msg: "not an XML file: " + describeText(t)}
 		}
 	}
+	if d.sc != nil && d.sc.err != nil {
+		return "", d.fail(d.sc.err)
+	}
+	var t token
 	for {
-		tok, err := d.token()
-		if err != nil {
+		if err := d.next(&t); err != nil {
 			return "", err
 		}
-		if se, ok := tok.(xml.StartElement); ok {
-			d.root = se.Name.Local
-			d.rootAttr = se.Attr
+		if t.kind == tkStart {
+			d.root, d.rootAttr = t.name, t.attrs
 			return d.root, nil
 		}
 	}
@@ -198,9 +406,15 @@ func (d *doc) start() (string, error) {
 type node struct {
 	name  string
 	attrs []xml.Attr
-	text  string
+	raw   []byte // text directly inside, untrimmed: a slice of the source when possible
 	kids  []*node
 	line  int
+}
+
+// text returns the node's text, trimmed. Strings are made on demand: most fields of a
+// record are never read.
+func (n *node) text() string {
+	return string(bytes.TrimSpace(n.raw))
 }
 
 // attr returns the value of an attribute, trimmed; "" when absent.
@@ -237,7 +451,7 @@ func (n *node) all(name string) []*node {
 // get returns the text of the first child with that name, trimmed; "" when absent or empty.
 func (n *node) get(name string) string {
 	if c := n.child(name); c != nil {
-		return c.text
+		return c.text()
 	}
 	return ""
 }
@@ -263,41 +477,66 @@ func (n *node) walk(fn func(*node)) {
 	}
 }
 
-// capture reads the subtree of start into a node.
-func (d *doc) capture(start xml.StartElement) (*node, error) {
-	root := &node{name: start.Name.Local, attrs: start.Attr, line: d.line()}
-	stack := []*node{root}
-	var texts [][]byte
-	texts = append(texts, nil)
+// arena hands out nodes for one record at a time: readers copy what they keep, so the nodes
+// of a record are reused for the next one, saving most allocations.
+type arena struct {
+	chunks [][]node
+	used   int
+}
+
+const arenaChunk = 256
+
+func (a *arena) reset() { a.used = 0 }
+
+func (a *arena) node(name string, attrs []xml.Attr, line int) *node {
+	c, i := a.used/arenaChunk, a.used%arenaChunk
+	if c == len(a.chunks) {
+		a.chunks = append(a.chunks, make([]node, arenaChunk))
+	}
+	a.used++
+	n := &a.chunks[c][i]
+	*n = node{name: name, attrs: attrs, line: line, kids: n.kids[:0]}
+	return n
+}
+
+// capture reads the subtree of the start element t into a node, valid until the next capture.
+func (d *doc) capture(t *token) (*node, error) {
+	d.nodes.reset()
+	root := d.nodes.node(t.name, t.attrs, d.line())
+	stack := append(d.stack[:0], open{n: root})
+	defer func() { d.stack = stack[:0] }()
 	count := 1
 	for {
-		tok, err := d.token()
-		if err != nil {
+		if err := d.next(t); err != nil {
 			if errors.Is(err, io.EOF) {
 				return nil, d.fail(io.ErrUnexpectedEOF)
 			}
 			return nil, err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch t.kind {
+		case tkStart:
 			count++
 			if count > d.maxElems {
 				return nil, &apperr.InputError{File: d.file, Line: d.line(), Field: root.name,
 					Msg: fmt.Sprintf("one %s holds more than %d elements", root.name, d.maxElems)}
 			}
-			n := &node{name: t.Name.Local, attrs: t.Attr, line: d.line()}
-			top := stack[len(stack)-1]
+			n := d.nodes.node(t.name, t.attrs, d.line())
+			top := stack[len(stack)-1].n
 			top.kids = append(top.kids, n)
-			stack = append(stack, n)
-			texts = append(texts, nil)
-		case xml.CharData:
-			i := len(texts) - 1
-			texts[i] = append(texts[i], t...)
-		case xml.EndElement:
-			i := len(stack) - 1
-			stack[i].text = string(bytes.TrimSpace(texts[i]))
-			stack, texts = stack[:i], texts[:i]
-			if i == 0 {
+			stack = append(stack, open{n: n})
+		case tkText:
+			o := &stack[len(stack)-1]
+			switch {
+			case len(o.n.raw) == 0 && t.stable:
+				o.n.raw = t.text
+			case !o.owned:
+				o.n.raw, o.owned = append(append([]byte(nil), o.n.raw...), t.text...), true
+			default:
+				o.n.raw = append(o.n.raw, t.text...)
+			}
+		case tkEnd:
+			stack = stack[:len(stack)-1]
+			if len(stack) == 0 {
 				return root, nil
 			}
 		}
@@ -308,21 +547,22 @@ func (d *doc) capture(start xml.StartElement) (*node, error) {
 // whether to capture its subtree and hand it to fn; other elements are descended into.
 func (d *doc) each(want func(parent, name string) bool, fn func(*node) error) error {
 	names := []string{d.root}
+	var t token
 	for {
-		tok, err := d.token()
+		err := d.next(&t)
 		if errors.Is(err, io.EOF) {
 			return nil
 		}
 		if err != nil {
 			return err
 		}
-		switch t := tok.(type) {
-		case xml.StartElement:
+		switch t.kind {
+		case tkStart:
 			if len(names) == 0 {
-				return &apperr.InputError{File: d.file, Line: d.line(), Field: t.Name.Local, Msg: "malformed XML: a second root element after the end of the document"}
+				return &apperr.InputError{File: d.file, Line: d.line(), Field: t.name, Msg: "malformed XML: a second root element after the end of the document"}
 			}
-			if want(names[len(names)-1], t.Name.Local) {
-				n, err := d.capture(t)
+			if want(names[len(names)-1], t.name) {
+				n, err := d.capture(&t)
 				if err != nil {
 					return err
 				}
@@ -331,8 +571,8 @@ func (d *doc) each(want func(parent, name string) bool, fn func(*node) error) er
 				}
 				continue
 			}
-			names = append(names, t.Name.Local)
-		case xml.EndElement:
+			names = append(names, t.name)
+		case tkEnd:
 			if len(names) > 0 {
 				names = names[:len(names)-1]
 			}
