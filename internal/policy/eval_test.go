@@ -190,7 +190,10 @@ func TestModesFromConfiguration(t *testing.T) {
 func readinessUAI() string { return typical().UAI }
 
 func TestConcurrentEvaluationsShareTheSet(t *testing.T) {
-	set := national(t)
+	// Deadlines are wall-clock: 16 evaluations at once under -race on a shared machine would
+	// meet the default ones, and this test is about sharing, not speed.
+	set, err := policy.Compile(context.Background(), nationalFiles(t), policy.WithTimeout(time.Minute), policy.WithCheckTimeout(time.Minute))
+	require.NoError(t, err)
 	good, bad := typical(), typical()
 	for _, d := range bad.Divisions {
 		d.ENT.Pupils = 0
