@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -46,7 +47,7 @@ func (s *Server) authorize(rt route) echo.MiddlewareFunc {
 			ctx := c.Request().Context()
 			g := &grant{}
 			if strings.Contains(rt.path, ":academy") {
-				a, err := s.deps.Store.AcademyByCode(ctx, access.System(), c.Param("academy"))
+				a, err := s.academyByCode(ctx, c.Param("academy"))
 				if err != nil {
 					return err
 				}
@@ -116,4 +117,26 @@ func tokenPermits(scopes []string, method string, action Action) bool {
 		}
 	}
 	return false
+}
+
+// academyByCode reads an academy, remembering it: academies are created, never renamed or
+// moved, so a known code always names the same academy.
+func (s *Server) academyByCode(ctx context.Context, code string) (campaign.Academy, error) {
+	s.academiesMu.RLock()
+	a, ok := s.academies[code]
+	s.academiesMu.RUnlock()
+	if ok {
+		return a, nil
+	}
+	a, err := s.deps.Store.AcademyByCode(ctx, access.System(), code)
+	if err != nil {
+		return campaign.Academy{}, err
+	}
+	s.academiesMu.Lock()
+	if s.academies == nil {
+		s.academies = map[string]campaign.Academy{}
+	}
+	s.academies[code] = a
+	s.academiesMu.Unlock()
+	return a, nil
 }

@@ -29,7 +29,8 @@ import (
 // BenchmarkAcademyView measures the academy summary and the school list of an academy of
 // 1,000 schools with 60 days of history (60 academy runs, 60,000 results, 1.38 million check
 // outcomes) on PostgreSQL, under concurrent load from a load generator in this process over
-// loopback, for a bounded time (VIGIE_BENCH_SECONDS, default 5 s per endpoint, 8 workers).
+// loopback, for a bounded time (VIGIE_BENCH_SECONDS, default 5 s per endpoint; VIGIE_BENCH_WORKERS,
+// default 8).
 // It reports p50 and p99 latencies and their ratio to /healthz measured the same way.
 func BenchmarkAcademyView(b *testing.B) {
 	ctx := context.Background()
@@ -55,7 +56,11 @@ func BenchmarkAcademyView(b *testing.B) {
 		require.NoError(b, err)
 		seconds = d
 	}
-	const workers = 8
+	workers := 8
+	if v := os.Getenv("VIGIE_BENCH_WORKERS"); v != "" {
+		_, err := fmt.Sscan(v, &workers)
+		require.NoError(b, err)
+	}
 	base := load(b, ts.URL+"/healthz", "", workers, seconds/2)
 	for _, ep := range []struct{ name, path string }{
 		{"summary", "/api/v1/academies/bench/summary"},

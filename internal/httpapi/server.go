@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/labstack/echo/v5"
@@ -96,6 +97,9 @@ type Server struct {
 	cop     *http.CrossOriginProtection
 	routes  []route
 	cache   viewCache
+
+	academiesMu sync.RWMutex
+	academies   map[string]campaign.Academy // by code
 }
 
 // New builds the server and installs every route.
