@@ -73,19 +73,14 @@ type verdict struct {
 
 func (v verdict) String() string { return fmt.Sprintf("%s %v", v.status, v.items) }
 
-// sourceItems are the checks whose items are sources in the generator's truth too: the stale
-// sources, the links file older than the groups. Elsewhere Vigie names the source (or the
-// school) as the item of a whole-school failure or of an unknown result, the generator none.
-var sourceItems = map[string]bool{"campaign.sources_fresh": true, "links.imported": true}
-
 func verdicts(r *readiness.Report) map[string]verdict {
 	out := map[string]verdict{}
 	for _, c := range r.Checks {
 		v := verdict{status: string(c.Status)}
 		if c.Status == readiness.CheckFail || c.Status == readiness.CheckUnknown && c.ID == "ent.matches_siecle" {
 			for _, it := range c.Items {
-				if it.Kind == "source" && !sourceItems[c.ID] {
-					continue
+				if c.Status == readiness.CheckUnknown && it.Kind == "source" {
+					continue // Vigie names the missing source of an unknown result; the generator does not
 				}
 				v.items = append(v.items, it.Code)
 			}

@@ -1,0 +1,205 @@
+package evaluator_test
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/campaign"
+	"github.com/vigie-edu/vigie/internal/evaluator"
+	"github.com/vigie-edu/vigie/internal/fixture"
+	"github.com/vigie-edu/vigie/internal/importer"
+	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/policy"
+	"github.com/vigie-edu/vigie/internal/readiness"
+	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/internal/store/storetest"
+	"github.com/vigie-edu/vigie/policies"
+)
+
+// academyDefects gives every school of a small academy a different set of defects, so that the
+// whole chain (files -> importer -> store -> evaluator -> reports) meets each of them.
+var academyDefects = []fixture.Defects{
+	{},
+	{MissingPP: 2, EmptyGroups: 3, PupilsAbsentFromLinks: 400},
+	{GroupsNotExported: 2, DivisionsNotExported: 1, DuplicateINE: 1, MissingINE: 2},
+	{ENTStructureMissing: true, NoLinks: true},
+	{ENTEmptyGroups: 2, ENTDivisionsWithoutPP: 1, CarriedOverGroups: 2, LinksBeforeSTS: true},
+	{StaleSIECLE: true, PupilsWithoutDivision: 1, PupilsInSeveralDivisions: 1, DuplicateIdentity: 1},
+	{NoSTS: true},
+	{DivisionsWithoutService: 1, ServicesUnknownTeacher: 1, TeachersWithoutFunction: 1, GroupsOrphan: 1, GroupHeadcountOff: 1},
+}
+
+type seeded struct {
+	academy campaign.Academy
+	truth   map[string]fixture.Truth
+	now     time.Time
+}
+
+// seedAcademy writes a small generated academy to disk and imports it the way a user would: the
+// national directory CSV, then each school's files, last year's STS-Web exports, the feed.
+func seedAcademy(t *testing.T, st *store.Store) seeded {
+	t.Helper()
+	ctx := context.Background()
+	now := fixture.DefaultNow
+	spec := fixture.AcademySpec{Seed: 42, Now: now, Schools: len(academyDefects), PupilScale: 0.3, FeedChunk: 2000,
+		Customize: func(i int, s *fixture.SchoolSpec) {
+			s.Defects = academyDefects[i]
+			if i%3 == 0 {
+				s.Kind = campaign.KindCollege
+			} else {
+				s.Kind = campaign.KindLycee
+			}
+		}}
+	a, err := fixture.NewAcademy(spec)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	res, err := fixture.WriteAcademy(dir, a)
+	require.NoError(t, err)
+
+	academy, err := st.CreateAcademy(ctx, access.System(), "poitiers", "Poitiers")
+	require.NoError(t, err)
+	var schools []campaign.School
+	var directory *fixture.ManifestEntry
+	for i, m := range res.Manifest {
+		if m.Kind == fixture.FileKind("directory") || strings.HasSuffix(m.Path, ".csv") {
+			directory = &res.Manifest[i]
+		}
+	}
+	require.NotNil(t, directory, "the generator writes the national directory CSV")
+	f, err := os.Open(filepath.Join(dir, directory.Path))
+	require.NoError(t, err)
+	_, err = campaign.ReadDirectory(directory.Path, f, "Poitiers", func(r campaign.DirectoryRow) error {
+		schools = append(schools, r.School)
+		return nil
+	})
+	f.Close()
+	require.NoError(t, err)
+	_, err = st.UpsertSchools(ctx, access.System(), academy.ID, schools)
+	require.NoError(t, err)
+
+	clock := func() time.Time { return now }
+	im := importer.New(st, storetest.Logger(t), ingest.DefaultLimits(), clock)
+	type batch struct {
+		uai  string
+		year int
+	}
+	files := map[batch][]ingest.Upload{}
+	var feed []ingest.Upload
+	for _, m := range res.Manifest {
+		if strings.HasSuffix(m.Path, ".csv") {
+			continue
+		}
+		path := filepath.Join(dir, filepath.FromSlash(m.Path))
+		fh, err := os.Open(path)
+		require.NoError(t, err)
+		t.Cleanup(func() { fh.Close() })
+		fi, err := fh.Stat()
+		require.NoError(t, err)
+		u := ingest.Upload{Name: filepath.Base(path), Content: fh, Size: fi.Size(), ReceivedAt: now, ModTime: fi.ModTime()}
+		if m.UAI == "" {
+			feed = append(feed, u)
+			continue
+		}
+		files[batch{m.UAI, m.SchoolYear}] = append(files[batch{m.UAI, m.SchoolYear}], u)
+	}
+	// Last year's exports first, as history; then this year's; then the academy feed.
+	keys := make([]batch, 0, len(files))
+	for k := range files {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].year != keys[j].year {
+			return keys[i].year < keys[j].year
+		}
+		return keys[i].uai < keys[j].uai
+	})
+	for _, k := range keys {
+		out, err := im.Import(ctx, access.Academy(academy.ID), importer.Request{Academy: academy, UAI: k.uai, SchoolYear: k.year, By: "test", Files: files[k]})
+		require.NoError(t, err)
+		for _, fo := range out.Files {
+			require.NoError(t, fo.Err, "import of %s for %s", fo.File, k.uai)
+		}
+	}
+	if len(feed) > 0 {
+		out, err := im.Import(ctx, access.Academy(academy.ID), importer.Request{Academy: academy, By: "test", Files: feed})
+		require.NoError(t, err)
+		for _, fo := range out.Files {
+			require.NoError(t, fo.Err, "import of the feed %s", fo.File)
+		}
+	}
+	truth := map[string]fixture.Truth{}
+	for _, s := range res.Schools {
+		truth[s.UAI] = s.Truth
+	}
+	return seeded{academy: academy, truth: truth, now: now}
+}
+
+func national(t *testing.T) *evaluator.NationalSource {
+	t.Helper()
+	files, err := policy.LoadFS(policies.FS, policies.ReadinessDir)
+	require.NoError(t, err)
+	return evaluator.NewNationalSource(files)
+}
+
+func TestImportAndEvaluateGeneratedAcademy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		s := seedAcademy(t, st)
+		ev := evaluator.New(st, national(t), storetest.Logger(t), evaluator.Options{Now: func() time.Time { return s.now }})
+		run, err := ev.RunAcademy(ctx, access.Academy(s.academy.ID), s.academy, "manual", "test")
+		require.NoError(t, err)
+		assert.Equal(t, store.RunDone, run.Status)
+		assert.Equal(t, len(academyDefects), run.Schools)
+		assert.Equal(t, run.Schools, run.Ready+run.AtRisk+run.NotReady)
+
+		for uai, want := range s.truth {
+			res, err := st.SchoolResult(ctx, access.Academy(s.academy.ID), uai, time.Time{})
+			require.NoError(t, err, uai)
+			var rep readiness.Report
+			require.NoError(t, json.Unmarshal(res.Report, &rep))
+			assert.Equal(t, want.Status, string(rep.Status), "status of %s", uai)
+			for id, wc := range want.Checks {
+				got, ok := rep.Check(id)
+				if !assert.True(t, ok, "%s: check %s missing", uai, id) {
+					continue
+				}
+				assert.Equal(t, string(wc.Status), string(got.Status), "%s %s (%s)", uai, id, got.Reason)
+				if wc.Status == fixture.StatusFail {
+					codes := make([]string, 0, len(got.Items))
+					for _, it := range got.Items {
+						codes = append(codes, it.Code)
+					}
+					sort.Strings(codes)
+					assert.Equal(t, wc.Items, codes, "%s %s items", uai, id)
+				}
+			}
+		}
+
+		// A school admin's run covers their school only; another academy cannot run this one.
+		admin := access.Schools(s.academy.ID, firstUAI(s.truth))
+		one, err := ev.RunSchool(ctx, admin, s.academy, firstUAI(s.truth), "import", "alice")
+		require.NoError(t, err)
+		assert.Equal(t, 1, one.Schools)
+		_, err = ev.RunAcademy(ctx, admin, s.academy, "manual", "alice")
+		assert.Error(t, err)
+	})
+}
+
+func firstUAI(m map[string]fixture.Truth) string {
+	var uais []string
+	for u := range m {
+		uais = append(uais, u)
+	}
+	sort.Strings(uais)
+	return uais[0]
+}
