@@ -123,3 +123,26 @@ func TestReadDirectoryWithoutAcademyColumnKeepsEveryRow(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, sum.Accepted)
 }
+
+func TestDirectoryKind(t *testing.T) {
+	tests := []struct {
+		typ, nature, pro, gen, tech string
+		want                        Kind
+		secondary                   bool
+	}{
+		{"Collège", "COLLEGE", "", "", "", KindCollege, true},
+		{"Lycée", "LYCEE PROFESSIONNEL", "1", "0", "0", KindLP, true},
+		{"Lycée", "LYCEE PROFESSIONNEL", "", "", "", KindLP, true},
+		{"Lycée", "", "1", "0", "0", KindLP, true},
+		{"Lycée", "LYCEE POLYVALENT", "1", "1", "1", KindLycee, true},
+		{"Lycée", "LYCEE D ENSEIGNEMENT GENERAL ET TECHNOLOGIQUE", "0", "1", "1", KindLycee, true},
+		{"EREA", "", "", "", "", KindOther, true},
+		{"Ecole", "ECOLE ELEMENTAIRE", "", "", "", "", false},
+		{"Médico-social", "", "", "", "", "", false},
+	}
+	for _, tt := range tests {
+		k, sec := directoryKind(tt.typ, tt.nature, tt.pro, tt.gen, tt.tech)
+		assert.Equal(t, tt.want, k, "%+v", tt)
+		assert.Equal(t, tt.secondary, sec, "%+v", tt)
+	}
+}

@@ -43,6 +43,7 @@ const (
 	colVoiePro     = "voie_professionnelle"
 	colVoieGen     = "voie_generale"
 	colVoieTech    = "voie_technologique"
+	colNature      = "libelle_nature" // "LYCEE PROFESSIONNEL", "COLLEGE", "LYCEE POLYVALENT"...
 )
 
 // ReadDirectory reads the national school directory CSV (';'-separated, UTF-8 with or without
@@ -110,7 +111,7 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 			}
 		}
 		typ := get(rec, colType)
-		kind, secondary := directoryKind(typ, get(rec, colVoiePro), get(rec, colVoieGen), get(rec, colVoieTech))
+		kind, secondary := directoryKind(typ, get(rec, colNature), get(rec, colVoiePro), get(rec, colVoieGen), get(rec, colVoieTech))
 		if !secondary {
 			sum.Skipped["not a secondary school ("+typ+")"]++
 			continue
@@ -138,15 +139,17 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 	return sum, nil
 }
 
-// directoryKind maps Type_etablissement (and the "voie" flags) to a kind, and tells whether the
-// school is a secondary school Vigie follows.
-func directoryKind(typ, voiePro, voieGen, voieTech string) (Kind, bool) {
+// directoryKind maps Type_etablissement to a kind, and tells whether the school is a secondary
+// school Vigie follows. The directory says "Lycée" for a lycée professionnel too: its nature
+// ("LYCEE PROFESSIONNEL") or its only "voie" being professional tells them apart.
+func directoryKind(typ, nature, voiePro, voieGen, voieTech string) (Kind, bool) {
 	t := fold(typ)
 	switch {
 	case strings.HasPrefix(t, "college"):
 		return KindCollege, true
 	case strings.HasPrefix(t, "lycee"):
-		if strings.Contains(t, "professionnel") || (voiePro == "1" && voieGen != "1" && voieTech != "1") {
+		if strings.Contains(t, "professionnel") || strings.Contains(fold(nature), "professionnel") ||
+			(voiePro == "1" && voieGen != "1" && voieTech != "1") {
 			return KindLP, true
 		}
 		return KindLycee, true
