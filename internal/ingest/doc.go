@@ -9,4 +9,9 @@
 // declared encodings honoured, DTD entity declarations refused) and turning every bad input
 // into an *apperr.InputError that names the file, line and element. It does no database or
 // network I/O: callers hand it bytes and persist the parts it returns.
+//
+// School files (capped by Limits.MaxFileSize) are read whole and tokenised by a small scanner,
+// several times faster than encoding/xml and checked against it by FuzzScanner; the feed,
+// which covers an academy, is streamed with encoding/xml's Token in memory proportional to
+// its structures and persons (FeedReader).
 package ingest

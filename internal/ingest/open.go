@@ -138,11 +138,17 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	sort.Slice(xmls, func(i, j int) bool { return xmls[i].Name < xmls[j].Name })
 	entries := make([]entry, 0, len(xmls))
 	for _, f := range xmls {
-		entries = append(entries, entry{upload: u.Name, name: f.Name, modTime: zipTime(f), size: int64(min(f.UncompressedSize64, 1<<40)), bud: bud, openOn: func(bud *budget) (io.ReadCloser, error) {
+		entries = append(entries, entry{upload: u.Name, name: f.Name, modTime: zipTime(f), size: sizeHint(f, u, lim), bud: bud, openOn: func(bud *budget) (io.ReadCloser, error) {
 			return openZipEntry(u.Name, f, lim, bud)
 		}})
 	}
 	return entries, warnings, nil
+}
+
+// sizeHint is the size to reserve for an entry: its header's, but never more than a ratio the
+// reader accepts allows, so that a lying header cannot make us reserve memory for nothing.
+func sizeHint(f *zip.File, u Upload, lim Limits) int64 {
+	return int64(min(f.UncompressedSize64, uint64(lim.MaxRatio*u.Size+lim.RatioGrace), uint64(lim.MaxFileSize)))
 }
 
 func fileNames(fs []*zip.File) []string {

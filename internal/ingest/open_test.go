@@ -3,7 +3,10 @@ package ingest
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"errors"
+	"hash/crc32"
+	"runtime"
 	"testing"
 	"time"
 
@@ -166,4 +169,37 @@ func TestEncodings(t *testing.T) {
 			assert.Equal(t, c.want, p.Structures.Divisions[0].Label)
 		})
 	}
+}
+
+func TestDetectRefusesSeveralSchoolFiles(t *testing.T) {
+	z := zipBytes(t, zipEntry{name: "a.xml", data: []byte("<BEE_STRUCTURES/>")}, zipEntry{name: "b.xml", data: []byte("<STS_EDT/>")})
+	_, err := Detect(bytesUpload("x.zip", z), Limits{})
+	assertInputError(t, err, "x.zip", "several XML files (a.xml, b.xml)")
+}
+
+// TestLyingZipHeader: a header announcing 200 MB for a few bytes neither passes nor makes the
+// reader reserve the announced size.
+func TestLyingZipHeader(t *testing.T) {
+	content := []byte("<BEE_STRUCTURES/>")
+	var raw bytes.Buffer
+	fw, err := flate.NewWriter(&raw, flate.BestCompression)
+	require.NoError(t, err)
+	_, err = fw.Write(content)
+	require.NoError(t, err)
+	require.NoError(t, fw.Close())
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	w, err := zw.CreateRaw(&zip.FileHeader{Name: "Structures.xml", Method: zip.Deflate, CRC32: crc32.ChecksumIEEE(content),
+		CompressedSize64: uint64(raw.Len()), UncompressedSize64: 200 << 20})
+	require.NoError(t, err)
+	_, err = w.Write(raw.Bytes())
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Read(bytesUpload("Structures.zip", buf.Bytes()), Options{})
+	runtime.ReadMemStats(&after)
+	assertInputError(t, err, "Structures.zip (Structures.xml)", "size or checksum does not match")
+	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20))
 }

@@ -22,6 +22,9 @@ func Detect(u Upload, lim Limits) (fact.Source, error) {
 	if err != nil {
 		return "", err
 	}
+	if len(entries) > 1 && !allFeed(entries, lim) {
+		return "", severalEntries(u, entries)
+	}
 	root, err := peekRoot(entries[0], lim)
 	if err != nil {
 		return "", err
@@ -55,11 +58,7 @@ func Read(u Upload, opt Options) (*Part, error) {
 		if allFeed(entries, lim) {
 			return readFeedPart(u, opt)
 		}
-		names := make([]string, len(entries))
-		for i, e := range entries {
-			names[i] = e.name
-		}
-		return nil, apperr.Input(u.Name, 0, "", "the zip archive holds several XML files (%s): upload one file per zip", strings.Join(names, ", "))
+		return nil, severalEntries(u, entries)
 	}
 	e := entries[0]
 	// A feed file is streamed (it may be huge); a school file is read whole and scanned.
@@ -111,6 +110,14 @@ func Read(u Upload, opt Options) (*Part, error) {
 		return nil, err
 	}
 	return &part, nil
+}
+
+func severalEntries(u Upload, entries []entry) error {
+	names := make([]string, len(entries))
+	for i, e := range entries {
+		names[i] = e.name
+	}
+	return apperr.Input(u.Name, 0, "", "the zip archive holds several XML files (%s): upload one file per zip", strings.Join(names, ", "))
 }
 
 func allFeed(entries []entry, lim Limits) bool {
