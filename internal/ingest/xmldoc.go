@@ -525,6 +525,9 @@ func (d *doc) capture(t *token) (*node, error) {
 			top.kids = append(top.kids, n)
 			stack = append(stack, open{n: n})
 		case tkText:
+			if len(bytes.TrimLeft(t.text, " \t\r\n")) == 0 {
+				continue // indentation between elements: exports hold no mixed content
+			}
 			o := &stack[len(stack)-1]
 			switch {
 			case len(o.n.raw) == 0 && t.stable:
