@@ -125,15 +125,12 @@ func TestWebhookSignature(t *testing.T) {
 // world is an academy with two schools, their latest reports, accounts with e-mail addresses,
 // a forecast, and a school that turned red overnight.
 type world struct {
-	academy     campaign.Academy
-	admin, sup  access.User
-	adminPrefs  store.NotificationPrefs
-	now         time.Time
-	lycee       string
-	college     string
-	hookEvents  chan []byte
-	hookSecret  string
-	hookHeaders chan string
+	academy    campaign.Academy
+	admin, sup access.User
+	adminPrefs store.NotificationPrefs
+	now        time.Time
+	lycee      string
+	college    string
 }
 
 func report(uai, status string, todo ...readiness.TodoItem) []byte {
