@@ -6,6 +6,7 @@ import (
 	"net"
 
 	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/demo"
 	"github.com/vigie-edu/vigie/internal/evaluator"
 	"github.com/vigie-edu/vigie/internal/httpapi"
 	"github.com/vigie-edu/vigie/internal/importer"
@@ -52,6 +53,19 @@ func cmdServe(ctx context.Context, e env) error {
 		return fmt.Errorf("readiness policies: %w", err)
 	}
 
+	sets := evaluator.NewNationalSource(readinessFiles, policy.WithLogger(log))
+	if cfg.Demo {
+		fmt.Fprintln(e.stdout, "Demo mode: preparing the demo academy (first start only; about a minute)...")
+		res, err := demo.Seed(ctx, st, demo.Options{Log: log, Sets: sets})
+		if err != nil {
+			return fmt.Errorf("seed the demo academy: %w", err)
+		}
+		fmt.Fprintf(e.stdout, "Demo academy %q ready. Demo accounts (password %q):\n", res.Academy.Code, demo.Password)
+		for _, a := range res.Accounts {
+			fmt.Fprintf(e.stdout, "  %-14s %s\n", a.Login, a.Label)
+		}
+	}
+
 	var oidc *auth.OIDC
 	if cfg.OIDCIssuer != "" {
 		oidc, err = auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
@@ -67,7 +81,7 @@ func cmdServe(ctx context.Context, e env) error {
 		Version:    buildVersion(),
 		Authorizer: authorizer,
 		Importer:   importer.New(st, log, ingest.DefaultLimits(), nil),
-		Evaluator:  evaluator.New(st, evaluator.NewNationalSource(readinessFiles), log, evaluator.Options{}),
+		Evaluator:  evaluator.New(st, sets, log, evaluator.Options{}),
 		Checks:     national.Catalogue(),
 		OIDC:       oidc,
 		Options: httpapi.Options{

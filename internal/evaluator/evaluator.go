@@ -112,6 +112,7 @@ func (ev *Evaluator) run(ctx context.Context, scope access.Scope, academy campai
 		return store.Run{}, err
 	}
 	now := ev.now()
+	began := time.Now()
 	run, err := ev.st.StartRun(ctx, scope, store.Run{AcademyID: academy.ID, UAI: uai, Trigger: trigger, RequestedBy: by,
 		PolicyVersion: eng.Set().Version(), StartedAt: now})
 	if err != nil {
@@ -125,7 +126,7 @@ func (ev *Evaluator) run(ctx context.Context, scope access.Scope, academy campai
 		fctx, cancel = context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 		defer cancel()
 	}
-	done, err := ev.st.FinishRun(fctx, scope, run.ID, runErr)
+	done, err := ev.st.FinishRunAt(fctx, scope, run.ID, now.Add(time.Since(began)), runErr)
 	if err != nil {
 		return store.Run{}, errors.Join(runErr, err)
 	}

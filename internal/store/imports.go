@@ -154,9 +154,9 @@ func GzipBlob(r io.Reader) (Blob, error) {
 }
 
 // SaveImport records an import in one transaction: the record, the original content (kept
-// for accepted files), and the parts read from it. Saving an accepted file already
-// accepted for the academy (same kind and SHA-256) changes nothing and returns the existing
-// record with existed=true.
+// for accepted files), and the parts read from it. Saving an accepted file already accepted
+// for the academy (same kind, SHA-256 and name: links files and feeds carry their export time
+// in their names) changes nothing and returns the existing record with existed=true.
 func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, original Blob, parts []Part) (saved Import, existed bool, err error) {
 	if err := checkImportScope(scope, imp.AcademyID, imp.UAI); err != nil {
 		return Import{}, false, err
@@ -168,7 +168,7 @@ func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, 
 		imp.ImportedAt = s.now()
 	}
 	if imp.Outcome == ImportAccepted {
-		prev, err := s.acceptedImport(ctx, imp.AcademyID, imp.Kind, imp.SHA256)
+		prev, err := s.acceptedImport(ctx, imp.AcademyID, imp.Kind, imp.SHA256, imp.FileName)
 		if err == nil {
 			return prev, true, nil
 		}
@@ -218,7 +218,7 @@ func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, 
 	if err != nil {
 		if isUniqueViolation(err) {
 			// A concurrent upload of the same file won the race.
-			if prev, perr := s.acceptedImport(ctx, imp.AcademyID, imp.Kind, imp.SHA256); perr == nil {
+			if prev, perr := s.acceptedImport(ctx, imp.AcademyID, imp.Kind, imp.SHA256, imp.FileName); perr == nil {
 				return prev, true, nil
 			}
 		}
@@ -227,9 +227,10 @@ func (s *Store) SaveImport(ctx context.Context, scope access.Scope, imp Import, 
 	return row.domain(), false, nil
 }
 
-func (s *Store) acceptedImport(ctx context.Context, academyID int64, kind, sha string) (Import, error) {
+func (s *Store) acceptedImport(ctx context.Context, academyID int64, kind, sha, name string) (Import, error) {
 	var r importRow
-	err := s.db.WithContext(ctx).Where("academy_id = ? AND kind = ? AND sha256 = ? AND outcome = ?", academyID, kind, sha, ImportAccepted).Take(&r).Error
+	err := s.db.WithContext(ctx).Where("academy_id = ? AND kind = ? AND sha256 = ? AND file_name = ? AND outcome = ?",
+		academyID, kind, sha, name, ImportAccepted).Take(&r).Error
 	if err != nil {
 		return Import{}, notFound(err, "import %s", sha)
 	}

@@ -160,3 +160,22 @@ func blob(s string) store.Blob {
 	}
 	return b
 }
+
+// TestSameContentUnderAnotherName: a feed or links file carries its time in its name, so the
+// same bytes under a newer name are a new import.
+func TestSameContentUnderAnotherName(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, s *store.Store) {
+		ctx := context.Background()
+		poitiers, _ := twoAcademies(t, s)
+		imp := store.Import{AcademyID: poitiers.ID, Kind: "ent", FileName: "ENT_Complet_20261004_EtabEducNat_0000.xml",
+			SHA256: "same", ImportedBy: "feed", Outcome: store.ImportAccepted}
+		first, existed, err := s.SaveImport(ctx, access.Academy(poitiers.ID), imp, store.Blob{}, nil)
+		require.NoError(t, err)
+		require.False(t, existed)
+		imp.FileName = "ENT_Complet_20261005_EtabEducNat_0000.xml"
+		second, existed, err := s.SaveImport(ctx, access.Academy(poitiers.ID), imp, store.Blob{}, nil)
+		require.NoError(t, err)
+		assert.False(t, existed)
+		assert.NotEqual(t, first.ID, second.ID)
+	})
+}

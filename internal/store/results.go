@@ -232,11 +232,16 @@ func (s *Store) SaveResults(ctx context.Context, scope access.Scope, runID int64
 // results and the results become final; otherwise the run is failed and its results stay
 // non-final, invisible to readers of the latest results.
 func (s *Store) FinishRun(ctx context.Context, scope access.Scope, runID int64, runErr error) (Run, error) {
+	return s.FinishRunAt(ctx, scope, runID, s.now(), runErr)
+}
+
+// FinishRunAt is FinishRun with the finishing time given by the caller's clock (the evaluator
+// runs on an injected clock in tests and in the demo's simulated campaign).
+func (s *Store) FinishRunAt(ctx context.Context, scope access.Scope, runID int64, now time.Time, runErr error) (Run, error) {
 	run, err := s.RunByID(ctx, scope, runID)
 	if err != nil {
 		return Run{}, err
 	}
-	now := s.now()
 	err = s.tx(ctx, func(tx *gorm.DB) error {
 		if runErr != nil {
 			msg := runErr.Error()

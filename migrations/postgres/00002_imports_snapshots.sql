@@ -21,7 +21,7 @@ CREATE TABLE imports (
 );
 CREATE INDEX imports_academy_time ON imports (academy_id, imported_at DESC);
 CREATE INDEX imports_school_time ON imports (academy_id, uai, imported_at DESC);
-CREATE UNIQUE INDEX imports_accepted_once ON imports (academy_id, kind, sha256) WHERE outcome = 'accepted';
+CREATE UNIQUE INDEX imports_accepted_once ON imports (academy_id, kind, sha256, file_name) WHERE outcome = 'accepted';
 
 CREATE TABLE import_blobs (
     import_id BIGINT PRIMARY KEY REFERENCES imports (id) ON DELETE CASCADE,

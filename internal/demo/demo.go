@@ -1,0 +1,397 @@
+// Package demo seeds a realistic demo academy through the real ingestion path: it generates the
+// export files of about 150 schools at several moments of a campaign (internal/fixture), with
+// defects that most schools fix over the weeks while some stay stuck, imports each stage's
+// files with the importer as a school or the academy would, and evaluates the academy every
+// day in between, so that trends, history and "what changed since yesterday" mean something.
+// It also creates one demo account per role, whose credentials the login page shows in demo
+// mode only.
+package demo
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/campaign"
+	"github.com/vigie-edu/vigie/internal/evaluator"
+	"github.com/vigie-edu/vigie/internal/fixture"
+	"github.com/vigie-edu/vigie/internal/importer"
+	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/store"
+)
+
+// AcademyCode is the demo academy.
+const AcademyCode = "demo-poitiers"
+
+// Account is a demo login shown on the login page in demo mode.
+type Account struct {
+	Login    string
+	Password string
+	Role     access.Role
+	Label    string // French: what this account shows
+	UAIs     []string
+}
+
+// Password is the demo accounts' password (demo mode only).
+const Password = "demo-vigie-2026"
+
+// Options size the demo.
+type Options struct {
+	Schools int          // default 150
+	Days    int          // days of daily evaluations, default 35
+	Stages  int          // moments of the campaign at which schools send files, default 5
+	Scale   float64      // pupil scale of the generated schools, default 0.4 (fast to seed)
+	Seed    uint64       // default 2026
+	Now     time.Time    // the demo's "today"; zero: time.Now()
+	WorkDir string       // where generated files are written (removed after); default: a temp dir
+	Log     *slog.Logger // required
+	Sets    evaluator.PolicySource
+}
+
+func (o *Options) defaults() {
+	if o.Schools <= 0 {
+		o.Schools = 150
+	}
+	if o.Days <= 0 {
+		o.Days = 35
+	}
+	if o.Stages <= 0 {
+		o.Stages = 5
+	}
+	if o.Scale <= 0 {
+		o.Scale = 0.4
+	}
+	if o.Seed == 0 {
+		o.Seed = 2026
+	}
+	if o.Now.IsZero() {
+		o.Now = time.Now()
+	}
+}
+
+// Result describes the seeded demo.
+type Result struct {
+	Academy  campaign.Academy
+	Accounts []Account
+	Seeded   bool // false when the demo was already there
+}
+
+// Accounts returns the demo accounts of an academy whose schools are uais (sorted).
+func Accounts(uais []string) []Account {
+	accts := []Account{
+		{Login: "superviseur", Role: access.Supervisor, Label: "Superviseur du rectorat : toute l'académie"},
+		{Login: "auteur", Role: access.PolicyAuthor, Label: "Auteur des règles (DANE) : règles de l'académie"},
+		{Login: "admin", Role: access.PlatformAdmin, Label: "Administrateur de la plateforme"},
+	}
+	if len(uais) >= 2 {
+		accts = append(accts, Account{Login: "etablissement", Role: access.SchoolAdmin,
+			Label: "Chef d'établissement : deux établissements", UAIs: []string{uais[0], uais[1]}})
+	}
+	for i := range accts {
+		accts[i].Password = Password
+	}
+	return accts
+}
+
+// Seed creates the demo academy unless it exists. It takes a few tens of seconds.
+func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
+	opts.defaults()
+	log := opts.Log
+	sys := access.System()
+	if a, err := st.AcademyByCode(ctx, sys, AcademyCode); err == nil {
+		schools, _, err := st.ListSchools(ctx, access.Academy(a.ID), store.SchoolFilter{})
+		if err != nil {
+			return Result{}, err
+		}
+		return Result{Academy: a, Accounts: Accounts(uaisOf(schools))}, nil
+	} else if !errors.Is(err, apperr.ErrNotFound) {
+		return Result{}, err
+	}
+	start := time.Now()
+	dir := opts.WorkDir
+	if dir == "" {
+		d, err := os.MkdirTemp("", "vigie-demo-")
+		if err != nil {
+			return Result{}, fmt.Errorf("demo work dir: %w", err)
+		}
+		defer os.RemoveAll(d)
+		dir = d
+	}
+	academy, err := st.CreateAcademy(ctx, sys, AcademyCode, "Poitiers (démonstration)")
+	if err != nil {
+		return Result{}, err
+	}
+	// The clock the importer and the evaluator see moves through the campaign.
+	var clock atomic.Int64
+	now := func() time.Time { return time.Unix(0, clock.Load()) }
+	im := importer.New(st, log, ingest.DefaultLimits(), now)
+	ev := evaluator.New(st, opts.Sets, log, evaluator.Options{Now: now})
+	scope := access.Academy(academy.ID)
+
+	today := opts.Now.In(campaign.Paris)
+	first := time.Date(today.Year(), today.Month(), today.Day(), 5, 30, 0, 0, campaign.Paris).AddDate(0, 0, -(opts.Days - 1))
+	stageDays := stagesAt(opts.Days, opts.Stages)
+	plan := newPlan(opts.Seed, opts.Schools, opts.Stages)
+
+	stage := 0
+	for day := 0; day < opts.Days; day++ {
+		if err := ctx.Err(); err != nil {
+			return Result{}, err
+		}
+		at := first.AddDate(0, 0, day)
+		for stage < len(stageDays) && stageDays[stage] == day {
+			// Files arrive the evening before the morning's evaluation.
+			clock.Store(at.Add(-10 * time.Hour).UnixNano())
+			if err := importStage(ctx, st, im, scope, academy, plan, opts, stage, at.Add(-10*time.Hour), filepath.Join(dir, fmt.Sprintf("stage%d", stage))); err != nil {
+				return Result{}, fmt.Errorf("demo stage %d: %w", stage, err)
+			}
+			stage++
+		}
+		clock.Store(at.UnixNano())
+		if _, err := ev.RunAcademy(ctx, scope, academy, "schedule", "demo"); err != nil {
+			return Result{}, fmt.Errorf("demo evaluation of %s: %w", at.Format("2006-01-02"), err)
+		}
+	}
+	schools, _, err := st.ListSchools(ctx, scope, store.SchoolFilter{})
+	if err != nil {
+		return Result{}, err
+	}
+	accts := Accounts(uaisOf(schools))
+	if err := createAccounts(ctx, st, academy, accts); err != nil {
+		return Result{}, err
+	}
+	log.Info("demo academy seeded", "academy", AcademyCode, "schools", len(schools), "days", opts.Days,
+		"stages", opts.Stages, "duration", time.Since(start).Round(time.Millisecond))
+	return Result{Academy: academy, Accounts: accts, Seeded: true}, nil
+}
+
+func uaisOf(schools []campaign.School) []string {
+	out := make([]string, len(schools))
+	for i, s := range schools {
+		out[i] = s.UAI
+	}
+	sort.Strings(out)
+	return out
+}
+
+// stagesAt spreads the stages over the days: the first on day 0, the last two days before the
+// end (so that the latest files are recent but the ENT feed has had a night to catch up).
+func stagesAt(days, stages int) []int {
+	if stages == 1 {
+		return []int{0}
+	}
+	last := max(days-2, 1)
+	out := make([]int, stages)
+	for i := range out {
+		out[i] = i * last / (stages - 1)
+	}
+	return out
+}
+
+func createAccounts(ctx context.Context, st *store.Store, academy campaign.Academy, accts []Account) error {
+	sys := access.System()
+	by := store.SystemActor("demo")
+	hash, err := auth.HashPassword(Password, auth.DefaultParams)
+	if err != nil {
+		return err
+	}
+	for _, a := range accts {
+		u, err := st.CreateUser(ctx, sys, store.NewUser{Login: a.Login, Name: a.Label, PasswordHash: hash}, by)
+		if err != nil {
+			return fmt.Errorf("demo account %s: %w", a.Login, err)
+		}
+		g := access.Grant{UserID: u.ID, Role: a.Role, UAIs: a.UAIs}
+		if a.Role != access.PlatformAdmin {
+			g.AcademyID = academy.ID
+		}
+		if _, err := st.AddGrant(ctx, sys, g, by); err != nil {
+			return fmt.Errorf("demo grant of %s: %w", a.Login, err)
+		}
+	}
+	return nil
+}
+
+// plan decides, per school, which defects it has at each stage: most schools start broken and
+// are fixed over the weeks; some stay stuck; a few get worse late (a new STS-Web export whose
+// groups are not yet linked).
+type plan struct {
+	defects [][]fixture.Defects // [school][stage]
+}
+
+func newPlan(seed uint64, schools, stages int) plan {
+	r := rand.New(rand.NewPCG(seed, 0x64656d6f))
+	p := plan{defects: make([][]fixture.Defects, schools)}
+	early := []fixture.Defects{
+		{NoLinks: true, EmptyGroups: 4},
+		{GroupsNotExported: 3, MissingPP: 3},
+		{PupilsAbsentFromLinks: 250, ENTEmptyGroups: 3},
+		{DivisionsNotExported: 1, MissingPP: 2, EmptyGroups: 2},
+		{ENTStructureMissing: true},
+		{CarriedOverGroups: 4, LinksBeforeSTS: true},
+		{NoLinks: true, MissingPP: 5, DivisionsWithoutService: 2},
+		{DuplicateINE: 2, MissingINE: 4, PupilsWithoutDivision: 2},
+	}
+	late := []fixture.Defects{
+		{MissingINE: 1},
+		{DivisionHeadcountOff: 1},
+		{ENTDivisionsWithoutPP: 1},
+		{GroupHeadcountOff: 2},
+		{ServicesUnknownTeacher: 1},
+	}
+	for i := range p.defects {
+		p.defects[i] = make([]fixture.Defects, stages)
+		start := early[r.IntN(len(early))]
+		// When the school fixes its defects: early (most), late, or never (about one in six).
+		fixAt := 1 + r.IntN(stages)
+		if r.IntN(6) == 0 {
+			fixAt = stages // never within the demo
+		}
+		var residual fixture.Defects
+		if r.IntN(3) == 0 {
+			residual = late[r.IntN(len(late))]
+		}
+		for s := 0; s < stages; s++ {
+			switch {
+			case s < fixAt:
+				p.defects[i][s] = start
+			default:
+				p.defects[i][s] = residual
+			}
+		}
+		// A few schools break again at the last stage: a new timetable export, links not yet sent.
+		if stages > 2 && r.IntN(12) == 0 {
+			p.defects[i][stages-1] = fixture.Defects{LinksBeforeSTS: true, EmptyGroups: 3}
+		}
+	}
+	return p
+}
+
+// importStage writes every school's files as of at and imports them: the national directory
+// first (the registry), each school's files as the school would upload them, then the feed.
+func importStage(ctx context.Context, st *store.Store, im *importer.Importer, scope access.Scope, academy campaign.Academy, p plan, opts Options, stage int, at time.Time, dir string) error {
+	spec := fixture.AcademySpec{Seed: opts.Seed, Now: at, Code: AcademyCode, Name: "Poitiers", Schools: len(p.defects),
+		PupilScale: opts.Scale, Customize: func(i int, s *fixture.SchoolSpec) { s.Defects = p.defects[i][stage] }}
+	a, err := fixture.NewAcademy(spec)
+	if err != nil {
+		return err
+	}
+	res, err := fixture.WriteAcademy(dir, a)
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	if stage == 0 {
+		if err := registerSchools(ctx, st, academy, dir, res); err != nil {
+			return err
+		}
+	}
+	type key struct {
+		uai  string
+		year int
+	}
+	byKey := map[key][]ingest.Upload{}
+	var feed []ingest.Upload
+	var opened []*os.File
+	defer func() {
+		for _, f := range opened {
+			f.Close()
+		}
+	}()
+	for _, m := range res.Manifest {
+		if strings.HasSuffix(m.Path, ".csv") {
+			continue
+		}
+		if stage > 0 && m.SchoolYear != 0 && m.SchoolYear < campaign.SchoolYearOf(at) {
+			continue // last year's exports were sent once
+		}
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(m.Path)))
+		if err != nil {
+			return err
+		}
+		opened = append(opened, f)
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		u := ingest.Upload{Name: filepath.Base(m.Path), Content: f, Size: fi.Size(), ReceivedAt: at, ModTime: fi.ModTime()}
+		if m.UAI == "" {
+			feed = append(feed, u)
+			continue
+		}
+		k := key{m.UAI, m.SchoolYear}
+		byKey[k] = append(byKey[k], u)
+	}
+	keys := make([]key, 0, len(byKey))
+	for k := range byKey {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].year != keys[j].year {
+			return keys[i].year < keys[j].year
+		}
+		return keys[i].uai < keys[j].uai
+	})
+	for _, k := range keys {
+		out, err := im.Import(ctx, scope, importer.Request{Academy: academy, UAI: k.uai, SchoolYear: k.year, By: "etablissement", Files: byKey[k]})
+		if err != nil {
+			return err
+		}
+		for _, f := range out.Files {
+			if f.Err != nil {
+				return fmt.Errorf("file %s of %s refused: %w", f.File, k.uai, f.Err)
+			}
+		}
+	}
+	if len(feed) > 0 {
+		out, err := im.Import(ctx, scope, importer.Request{Academy: academy, By: "annuaire-federateur", Files: feed})
+		if err != nil {
+			return err
+		}
+		for _, f := range out.Files {
+			if f.Err != nil {
+				return fmt.Errorf("feed %s refused: %w", f.File, f.Err)
+			}
+		}
+	}
+	return nil
+}
+
+// registerSchools registers the schools from the national directory CSV the generator wrote,
+// as `vigie schools import` does.
+func registerSchools(ctx context.Context, st *store.Store, academy campaign.Academy, dir string, res *fixture.AcademyResult) error {
+	for _, m := range res.Manifest {
+		if !strings.HasSuffix(m.Path, ".csv") {
+			continue
+		}
+		f, err := os.Open(filepath.Join(dir, filepath.FromSlash(m.Path)))
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		var schools []campaign.School
+		sum, err := campaign.ReadDirectory(m.Path, f, "", func(r campaign.DirectoryRow) error {
+			schools = append(schools, r.School)
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		if len(sum.Errors) > 0 {
+			return sum.Errors[0]
+		}
+		_, err = st.UpsertSchools(ctx, access.System(), academy.ID, schools)
+		return err
+	}
+	return errors.New("the generator wrote no school directory")
+}

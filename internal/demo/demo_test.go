@@ -1,0 +1,69 @@
+package demo_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/demo"
+	"github.com/vigie-edu/vigie/internal/evaluator"
+	"github.com/vigie-edu/vigie/internal/policy"
+	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/internal/store/storetest"
+	"github.com/vigie-edu/vigie/policies"
+)
+
+func TestSeedSmallDemo(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		files, err := policy.LoadFS(policies.FS, policies.ReadinessDir)
+		require.NoError(t, err)
+		now := time.Date(2026, 10, 12, 14, 0, 0, 0, time.UTC)
+		opts := demo.Options{Schools: 14, Days: 8, Stages: 3, Scale: 0.2, Now: now, Log: storetest.Logger(t),
+			Sets: evaluator.NewNationalSource(files)}
+		res, err := demo.Seed(ctx, st, opts)
+		require.NoError(t, err)
+		require.True(t, res.Seeded)
+
+		scope := access.Academy(res.Academy.ID)
+		schools, total, err := st.ListSchools(ctx, scope, store.SchoolFilter{})
+		require.NoError(t, err)
+		assert.EqualValues(t, 14, total)
+		assert.NotEmpty(t, schools[0].Bassin, "bassins come from the directory CSV")
+
+		runs, n, err := st.ListRuns(ctx, scope, res.Academy.ID, store.RunFilter{AcademyOnly: true})
+		require.NoError(t, err)
+		assert.EqualValues(t, 8, n, "one evaluation a day")
+		for _, r := range runs {
+			assert.Equal(t, store.RunDone, r.Status)
+			assert.Equal(t, 14, r.Schools)
+		}
+		first, last := runs[len(runs)-1], runs[0]
+		assert.Equal(t, 7*24*time.Hour, last.StartedAt.Sub(first.StartedAt))
+		assert.Greater(t, last.Ready, first.Ready, "schools fix their defects over the weeks: %+v -> %+v", first, last)
+		assert.Positive(t, last.NotReady+last.AtRisk, "some schools stay stuck")
+
+		// Demo accounts log in with the shown password and see what their role allows.
+		require.Len(t, res.Accounts, 4)
+		for _, a := range res.Accounts {
+			u, hash, err := st.UserCredentials(ctx, access.System(), a.Login)
+			require.NoError(t, err, a.Login)
+			ok, err := auth.VerifyPassword(hash, a.Password)
+			require.NoError(t, err)
+			assert.True(t, ok, a.Login)
+			require.Len(t, u.Grants, 1)
+			assert.Equal(t, a.Role, u.Grants[0].Role)
+		}
+
+		// A second start finds the demo and seeds nothing.
+		again, err := demo.Seed(ctx, st, opts)
+		require.NoError(t, err)
+		assert.False(t, again.Seeded)
+		assert.Equal(t, res.Accounts, again.Accounts)
+	})
+}
