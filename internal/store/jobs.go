@@ -186,11 +186,12 @@ func (s *Store) FinishJobRun(ctx context.Context, scope access.Scope, id int64, 
 	if err != nil {
 		return JobRun{}, fmt.Errorf("encode job counts: %w", err)
 	}
-	status, msg := JobDone, ""
+	fields := map[string]any{"status": JobDone, "finished_at": now.UTC(), "counts": string(b)}
 	if runErr != nil {
-		status, msg = JobFailed, truncate(runErr.Error(), 2000)
+		fields["status"], fields["error"] = JobFailed, truncate(runErr.Error(), 2000)
 	}
-	if err := s.owned(ctx, id, replica, map[string]any{"status": status, "finished_at": now.UTC(), "counts": string(b), "error": msg}); err != nil {
+	// A run done after retries keeps the last failed attempt's error: the history shows it.
+	if err := s.owned(ctx, id, replica, fields); err != nil {
 		return JobRun{}, err
 	}
 	var r jobRunRow
