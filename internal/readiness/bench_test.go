@@ -114,12 +114,17 @@ func benchmarkSchools(b *testing.B, n int, defectiveShare float64) {
 		workers int
 	}{{"sequential", 1}, {"all_cores", runtime.GOMAXPROCS(0)}} {
 		b.Run(mode.name, func(b *testing.B) {
-			var raw, full time.Duration
+			var raw, full, rawCPU, fullCPU time.Duration
 			for b.Loop() {
 				for from := 0; from < n; from += chunk {
 					to := min(from+chunk, n)
+					c0 := cpuTime()
 					raw += p.raw(b, set, from, to, mode.workers)
+					c1 := cpuTime()
 					full += p.vigie(b, e, from, to, mode.workers)
+					c2 := cpuTime()
+					rawCPU += c1 - c0
+					fullCPU += c2 - c1
 				}
 			}
 			runs := float64(b.N) * float64(n)
@@ -129,6 +134,12 @@ func benchmarkSchools(b *testing.B, n int, defectiveShare float64) {
 			b.ReportMetric(fullRate, "vigie_schools/s")
 			b.ReportMetric(fullRate/rawRate, "vigie/raw")
 			b.ReportMetric(float64(full.Microseconds())/runs/1000, "vigie_ms/school")
+			if fullCPU > 0 {
+				// CPU time per school, garbage collection included: what a school costs a core
+				// whatever else the machine runs.
+				b.ReportMetric(float64(rawCPU.Microseconds())/runs/1000, "raw_cpu_ms/school")
+				b.ReportMetric(float64(fullCPU.Microseconds())/runs/1000, "vigie_cpu_ms/school")
+			}
 		})
 	}
 }
