@@ -39,6 +39,30 @@ type Config struct {
 	OIDCClientID     string `flag:"oidc-client-id" env:"VIGIE_OIDC_CLIENT_ID" default:"" help:"OIDC client id registered at the provider"`
 	OIDCClientSecret string `flag:"oidc-client-secret" env:"VIGIE_OIDC_CLIENT_SECRET" default:"" secret:"true" help:"OIDC client secret"`
 	OIDCRedirectURL  string `flag:"oidc-redirect-url" env:"VIGIE_OIDC_REDIRECT_URL" default:"" help:"Vigie's callback URL as registered at the provider, ending in /api/v1/auth/oidc/callback"`
+
+	// Scheduled jobs (cron expressions in the time zone above: 5 fields, or 6 with seconds first).
+	Scheduler      bool          `flag:"scheduler" env:"VIGIE_SCHEDULER" default:"true" help:"run the scheduled jobs in this process (every replica may; each slot runs once)"`
+	Replica        string        `flag:"replica" env:"VIGIE_REPLICA" default:"" help:"name of this replica in job run records; empty: host name and process id"`
+	CronDropFolder string        `flag:"cron-dropfolder" env:"VIGIE_CRON_DROPFOLDER" default:"0 2 * * *" help:"when the drop folders are ingested"`
+	CronEvaluate   string        `flag:"cron-evaluate" env:"VIGIE_CRON_EVALUATE" default:"30 5 * * *" help:"when every school is evaluated, before the GAR handover"`
+	CronDigest     string        `flag:"cron-digest" env:"VIGIE_CRON_DIGEST" default:"30 6 * * *" help:"when the e-mail digests and webhooks are sent, after the evaluation"`
+	CronRetention  string        `flag:"cron-retention" env:"VIGIE_CRON_RETENTION" default:"30 3 * * 0" help:"when old job runs, notifications and failed results are deleted"`
+	DropFolderDir  string        `flag:"dropfolder-dir" env:"VIGIE_DROPFOLDER_DIR" default:"" help:"root of the drop folders (<dir>/<academy code>/); empty: <data-dir>/dropfolder"`
+	RetentionDays  int           `flag:"retention-days" env:"VIGIE_RETENTION_DAYS" default:"400" help:"days job runs and notifications are kept"`
+	JobRetries     int           `flag:"job-retries" env:"VIGIE_JOB_RETRIES" default:"3" help:"retries of a failed job run before it is reported"`
+	JobBackoff     time.Duration `flag:"job-backoff" env:"VIGIE_JOB_BACKOFF" default:"5m" help:"wait before the first retry of a failed job run, doubled at each retry"`
+
+	// Notifications: e-mail over SMTP (off when smtp-host is empty) and a signed webhook.
+	SMTPHost         string `flag:"smtp-host" env:"VIGIE_SMTP_HOST" default:"" help:"SMTP server; empty disables e-mail"`
+	SMTPPort         int    `flag:"smtp-port" env:"VIGIE_SMTP_PORT" default:"587" help:"SMTP port (587 with starttls, 465 with tls)"`
+	SMTPUser         string `flag:"smtp-user" env:"VIGIE_SMTP_USER" default:"" help:"SMTP user; empty: no authentication"`
+	SMTPPassword     string `flag:"smtp-password" env:"VIGIE_SMTP_PASSWORD" default:"" secret:"true" help:"SMTP password"`
+	SMTPFrom         string `flag:"smtp-from" env:"VIGIE_SMTP_FROM" default:"" help:"sender of the e-mails, e.g. \"Vigie <vigie@ac-poitiers.fr>\""`
+	SMTPTLS          string `flag:"smtp-tls" env:"VIGIE_SMTP_TLS" default:"starttls" help:"starttls, tls (implicit, port 465) or none (a relay on loopback only)"`
+	WebhookURL       string `flag:"webhook-url" env:"VIGIE_WEBHOOK_URL" default:"" help:"URL receiving the morning digest and job failures as JSON; empty disables it"`
+	WebhookSecret    string `flag:"webhook-secret" env:"VIGIE_WEBHOOK_SECRET" default:"" secret:"true" help:"HMAC-SHA256 key signing the webhook (X-Vigie-Signature), 16 characters or more"`
+	PublicURL        string `flag:"public-url" env:"VIGIE_PUBLIC_URL" default:"" help:"Vigie's address as users reach it, for links in e-mails"`
+	NotifyRepeatDays int    `flag:"notify-repeat-days" env:"VIGIE_NOTIFY_REPEAT_DAYS" default:"3" help:"an unchanged open item is e-mailed again at most every this many days (users may choose)"`
 }
 
 // Load reads the configuration: defaults, then the environment (getenv), then flags already
@@ -144,6 +168,31 @@ func (c Config) Validate() error {
 	}
 	if c.OIDCIssuer != "" && (c.OIDCClientID == "" || c.OIDCRedirectURL == "") {
 		return fmt.Errorf("config oidc-issuer is set: oidc-client-id and oidc-redirect-url are required too")
+	}
+	if c.RetentionDays < 30 {
+		return fmt.Errorf("config retention-days %d: want 30 days or more", c.RetentionDays)
+	}
+	if c.JobRetries < 0 || c.JobBackoff <= 0 {
+		return fmt.Errorf("config job-retries %d, job-backoff %s: want retries >= 0 and a positive back-off", c.JobRetries, c.JobBackoff)
+	}
+	if c.SMTPHost != "" {
+		if c.SMTPFrom == "" {
+			return fmt.Errorf("config smtp-host is set: smtp-from is required too")
+		}
+		if c.SMTPPort <= 0 || c.SMTPPort > 65535 {
+			return fmt.Errorf("config smtp-port %d: want 1 to 65535", c.SMTPPort)
+		}
+		switch c.SMTPTLS {
+		case "starttls", "tls", "none":
+		default:
+			return fmt.Errorf("config smtp-tls %q: want starttls, tls or none", c.SMTPTLS)
+		}
+	}
+	if c.WebhookURL != "" && len(c.WebhookSecret) < 16 {
+		return fmt.Errorf("config webhook-url is set: webhook-secret of 16 characters or more is required too")
+	}
+	if c.NotifyRepeatDays < 1 || c.NotifyRepeatDays > 30 {
+		return fmt.Errorf("config notify-repeat-days %d: want 1 to 30", c.NotifyRepeatDays)
 	}
 	return nil
 }
