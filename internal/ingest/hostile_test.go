@@ -100,3 +100,29 @@ func TestHostileInputs(t *testing.T) {
 		})
 	}
 }
+
+// TestHostileFeeds: the streamed feed reader refuses bad input the same way.
+func TestHostileFeeds(t *testing.T) {
+	eleve := readTestdata(t, "aaf/FULL_TEST_Complet_20260909_Eleve_0000.xml")
+	cases := []struct {
+		desc string
+		data []byte
+		want string
+		line int
+	}{
+		{"truncated", eleve[:len(eleve)*2/3], "truncated", 0},
+		{"invalid UTF-8", bytes.Replace(eleve, []byte("P3"), []byte("P\xe93"), 1), `declare encoding="ISO-8859-15"`, 26},
+		{"entity expansion", []byte(`<!DOCTYPE ficAlimMENESR [<!ENTITY a "aaaaaaaa">]><ficAlimMENESR>&a;</ficAlimMENESR>`), "declares entities", 0},
+		{"not a feed", readTestdata(t, "Structures.xml"), "expected a federating directory feed file (AAF, root ficAlimMENESR), but this is a SIECLE-BEE structure export", 1},
+		{"empty", nil, "empty file", 0},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			_, err := ReadFeed([]Upload{bytesUpload("FULL_X_Complet_20260909_Eleve_0000.xml", c.data)}, Options{})
+			ie := assertInputError(t, err, "FULL_X_Complet_20260909_Eleve_0000.xml", c.want)
+			if c.line > 0 {
+				assert.Equal(t, c.line, ie.Line)
+			}
+		})
+	}
+}
