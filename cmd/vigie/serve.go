@@ -66,6 +66,24 @@ func cmdServe(ctx context.Context, e env) error {
 		}
 	}
 
+	// Campaign tracking and the scheduled jobs (drop folders, daily evaluation, digest,
+	// retention): cmd/vigie/schedule.go.
+	tr, err := newTracker(ctx, st, sets, log)
+	if err != nil {
+		return err
+	}
+	digests, err := newDigests(cfg, st, log)
+	if err != nil {
+		return err
+	}
+	if cfg.Scheduler {
+		stop, err := startScheduler(cfg, st, sets, tr, digests, log)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
+
 	var oidc *auth.OIDC
 	if cfg.OIDCIssuer != "" {
 		oidc, err = auth.NewOIDC(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, ClientID: cfg.OIDCClientID,
