@@ -525,7 +525,7 @@ func (d *doc) capture(t *token) (*node, error) {
 			top.kids = append(top.kids, n)
 			stack = append(stack, open{n: n})
 		case tkText:
-			if len(bytes.TrimLeft(t.text, " \t\r\n")) == 0 {
+			if blank(t.text) {
 				continue // indentation between elements: exports hold no mixed content
 			}
 			o := &stack[len(stack)-1]
@@ -581,6 +581,16 @@ func (d *doc) each(want func(parent, name string) bool, fn func(*node) error) er
 			}
 		}
 	}
+}
+
+// blank reports XML white space only.
+func blank(b []byte) bool {
+	for _, c := range b {
+		if !isSpace(c) {
+			return false
+		}
+	}
+	return true
 }
 
 // describeText says what a non-XML file looks like.
