@@ -78,17 +78,24 @@ func (s *Store) SessionByHash(ctx context.Context, scope access.Scope, idHash st
 	if err := systemOnly(scope, "session"); err != nil {
 		return Session{}, access.User{}, err
 	}
-	var r sessionRow
-	if err := s.db.WithContext(ctx).Where("id_hash = ? AND expires_at > ?", idHash, now.UTC()).Take(&r).Error; err != nil {
-		return Session{}, access.User{}, notFound(err, "session")
-	}
-	u, err := s.UserByID(ctx, scope, r.UserID)
+	var rows []userGrantRow
+	err := s.db.WithContext(ctx).Raw(`SELECT x.id_hash AS s_id_hash, x.method AS s_method, x.created_at AS s_created_at,
+		x.last_seen_at AS s_last_seen_at, x.expires_at AS s_expires_at, x.ip AS s_ip, x.user_agent AS s_user_agent, `+userGrantColumns+`
+		FROM sessions x `+userGrantJoins+`
+		WHERE x.id_hash = ? AND x.expires_at > ? ORDER BY g.id`, idHash, now.UTC()).Scan(&rows).Error
 	if err != nil {
-		return Session{}, access.User{}, err
+		return Session{}, access.User{}, fmt.Errorf("session: %w", err)
 	}
+	if len(rows) == 0 {
+		return Session{}, access.User{}, fmt.Errorf("session: %w", apperr.ErrNotFound)
+	}
+	u := userFromRows(rows)
 	if u.Disabled {
 		return Session{}, access.User{}, fmt.Errorf("session of disabled user %d: %w", u.ID, apperr.ErrNotFound)
 	}
+	r0 := rows[0]
+	r := sessionRow{IDHash: r0.SIDHash, UserID: u.ID, Method: r0.SMethod, CreatedAt: deref(r0.SCreatedAt),
+		LastSeenAt: deref(r0.SLastSeenAt), ExpiresAt: deref(r0.SExpiresAt), IP: r0.SIP, UserAgent: r0.SUserAgent}
 	return r.domain(), u, nil
 }
 

@@ -100,18 +100,24 @@ func (s *Store) TokenByHash(ctx context.Context, scope access.Scope, hash string
 	if err := systemOnly(scope, "token"); err != nil {
 		return Token{}, access.User{}, err
 	}
-	var r tokenRow
-	err := s.db.WithContext(ctx).Where("hash = ? AND revoked_at IS NULL AND expires_at > ?", hash, now.UTC()).Take(&r).Error
+	var rows []userGrantRow
+	err := s.db.WithContext(ctx).Raw(`SELECT x.id AS t_id, x.name AS t_name, x.prefix AS t_prefix, x.scopes AS t_scopes,
+		x.created_at AS t_created_at, x.expires_at AS t_expires_at, x.last_used_at AS t_last_used_at, `+userGrantColumns+`
+		FROM api_tokens x `+userGrantJoins+`
+		WHERE x.hash = ? AND x.revoked_at IS NULL AND x.expires_at > ? ORDER BY g.id`, hash, now.UTC()).Scan(&rows).Error
 	if err != nil {
-		return Token{}, access.User{}, notFound(err, "token")
+		return Token{}, access.User{}, fmt.Errorf("token: %w", err)
 	}
-	u, err := s.UserByID(ctx, scope, r.UserID)
-	if err != nil {
-		return Token{}, access.User{}, err
+	if len(rows) == 0 {
+		return Token{}, access.User{}, fmt.Errorf("token: %w", apperr.ErrNotFound)
 	}
+	u := userFromRows(rows)
 	if u.Disabled {
 		return Token{}, access.User{}, fmt.Errorf("token of disabled user %d: %w", u.ID, apperr.ErrNotFound)
 	}
+	r0 := rows[0]
+	r := tokenRow{ID: r0.TID, UserID: u.ID, Name: r0.TName, Prefix: r0.TPrefix, Scopes: r0.TScopes, CreatedAt: deref(r0.TCreatedAt),
+		ExpiresAt: deref(r0.TExpiresAt), LastUsedAt: r0.TLastUsedAt}
 	return r.domain(), u, nil
 }
 

@@ -407,3 +407,62 @@ func (s *Store) LinkIdentity(ctx context.Context, scope access.Scope, issuer, su
 	}
 	return nil
 }
+
+// userGrantColumns select a user (u) and one of its grants (g, with its academy a) per row, so
+// that authenticating a request reads its credential, user and grants in one round trip.
+const userGrantColumns = `u.id AS u_id, u.login AS u_login, u.name AS u_name, u.email AS u_email,
+	u.password_hash AS u_password_hash, u.disabled_at AS u_disabled_at, u.last_login_at AS u_last_login_at,
+	u.created_at AS u_created_at, g.id AS g_id, g.academy_id AS g_academy_id, g.role AS g_role, g.uais AS g_uais,
+	g.created_at AS g_created_at, g.created_by AS g_created_by, a.code AS g_academy_code`
+
+const userGrantJoins = `JOIN users u ON u.id = x.user_id LEFT JOIN grants g ON g.user_id = u.id
+	LEFT JOIN academies a ON a.id = g.academy_id`
+
+type userGrantRow struct {
+	UID          int64      `gorm:"column:u_id"`
+	ULogin       string     `gorm:"column:u_login"`
+	UName        string     `gorm:"column:u_name"`
+	UEmail       string     `gorm:"column:u_email"`
+	UPassword    string     `gorm:"column:u_password_hash"`
+	UDisabledAt  *time.Time `gorm:"column:u_disabled_at"`
+	ULastLoginAt *time.Time `gorm:"column:u_last_login_at"`
+	UCreatedAt   time.Time  `gorm:"column:u_created_at"`
+	GID          *int64     `gorm:"column:g_id"`
+	GAcademyID   *int64     `gorm:"column:g_academy_id"`
+	GRole        *string    `gorm:"column:g_role"`
+	GUAIs        *string    `gorm:"column:g_uais"`
+	GCreatedAt   *time.Time `gorm:"column:g_created_at"`
+	GCreatedBy   *string    `gorm:"column:g_created_by"`
+	GAcademyCode *string    `gorm:"column:g_academy_code"`
+	// The credential the user was found by: a token (t_) or a session (s_).
+	TID         int64      `gorm:"column:t_id"`
+	TName       string     `gorm:"column:t_name"`
+	TPrefix     string     `gorm:"column:t_prefix"`
+	TScopes     string     `gorm:"column:t_scopes"`
+	TCreatedAt  *time.Time `gorm:"column:t_created_at"`
+	TExpiresAt  *time.Time `gorm:"column:t_expires_at"`
+	TLastUsedAt *time.Time `gorm:"column:t_last_used_at"`
+	SIDHash     string     `gorm:"column:s_id_hash"`
+	SMethod     string     `gorm:"column:s_method"`
+	SCreatedAt  *time.Time `gorm:"column:s_created_at"`
+	SLastSeenAt *time.Time `gorm:"column:s_last_seen_at"`
+	SExpiresAt  *time.Time `gorm:"column:s_expires_at"`
+	SIP         string     `gorm:"column:s_ip"`
+	SUserAgent  string     `gorm:"column:s_user_agent"`
+}
+
+// userFromRows assembles a user and its grants from joined rows (ordered by grant id).
+func userFromRows(rows []userGrantRow) access.User {
+	r0 := rows[0]
+	u := userRow{ID: r0.UID, Login: r0.ULogin, Name: r0.UName, Email: r0.UEmail, PasswordHash: r0.UPassword,
+		DisabledAt: r0.UDisabledAt, LastLoginAt: r0.ULastLoginAt, CreatedAt: r0.UCreatedAt}.domain()
+	for _, r := range rows {
+		if r.GID == nil {
+			continue
+		}
+		g := grantJoinRow{ID: *r.GID, UserID: r0.UID, AcademyID: r.GAcademyID, Role: deref(r.GRole), UAIs: deref(r.GUAIs),
+			CreatedAt: deref(r.GCreatedAt), CreatedBy: deref(r.GCreatedBy), AcademyCode: deref(r.GAcademyCode)}
+		u.Grants = append(u.Grants, g.domain())
+	}
+	return u
+}
