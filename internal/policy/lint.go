@@ -16,7 +16,7 @@ import (
 // that decide whether a set can be used at all (METADATA of every check, unique ids, valid
 // severities) are not lint: they are catalogue problems, which make Compile fail.
 const (
-	RuleFormat       = "opa-fmt"       // the module is not as `opa fmt` writes it
+	RuleFormat       = "opa-fmt"        // the module is not as `opa fmt` writes it
 	RuleUntested     = "check-untested" // a check has no Rego test in its package
 	RuleUnknownInput = "unknown-input"  // a reference to an input field the policy input has not
 	RulePrint        = "print-call"     // print() in a policy: switched off when Vigie evaluates
