@@ -95,6 +95,7 @@ func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySou
 		Retries:     retries,
 		Backoff:     cfg.JobBackoff,
 		OnFailure:   digests.JobFailed,
+		StopGrace:   cfg.ShutdownIn,
 	})
 	if err != nil {
 		return nil, err

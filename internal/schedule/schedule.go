@@ -57,6 +57,9 @@ type Options struct {
 	Backoff time.Duration
 	// TakeoverEvery is how often abandoned runs are looked for (default 1 minute).
 	TakeoverEvery time.Duration
+	// StopGrace is how long Shutdown lets running jobs finish before cancelling them (default
+	// 30 s); a cancelled run is handed back for another replica to take over.
+	StopGrace time.Duration
 	// OnFailure reports a run that failed after its retries.
 	OnFailure func(ctx context.Context, run store.JobRun)
 	// Observe, when set, sees every run record this replica closes (done or failed), and
@@ -74,6 +77,11 @@ type Scheduler struct {
 	opts  Options
 	gs    gocron.Scheduler
 	clock clockwork.Clock
+
+	// base is the context of every run: it outlives gocron's job contexts so that a running
+	// job may finish during the grace period of Shutdown.
+	base       context.Context
+	cancelBase context.CancelFunc
 
 	mu   sync.Mutex
 	jobs map[string]*entry
@@ -119,12 +127,16 @@ func New(st *store.Store, log *slog.Logger, opts Options) (*Scheduler, error) {
 	if opts.TakeoverEvery <= 0 {
 		opts.TakeoverEvery = time.Minute
 	}
+	if opts.StopGrace <= 0 {
+		opts.StopGrace = 30 * time.Second
+	}
 	s := &Scheduler{st: st, log: log, opts: opts, clock: opts.Clock, jobs: map[string]*entry{}, mine: map[int64]bool{}}
+	s.base, s.cancelBase = context.WithCancel(context.Background())
 	gopts := []gocron.SchedulerOption{
 		gocron.WithLocation(opts.Location),
 		gocron.WithClock(opts.Clock),
 		gocron.WithLogger(gocronLogger{log}),
-		gocron.WithStopTimeout(30 * time.Second),
+		gocron.WithStopTimeout(opts.StopGrace),
 	}
 	if opts.Distributed {
 		gopts = append(gopts, gocron.WithDistributedLocker(pgLocker{st: st}))
@@ -134,7 +146,7 @@ func New(st *store.Store, log *slog.Logger, opts Options) (*Scheduler, error) {
 		return nil, fmt.Errorf("new scheduler: %w", err)
 	}
 	s.gs = gs
-	_, err = gs.NewJob(gocron.DurationJob(opts.TakeoverEvery), gocron.NewTask(s.takeover), gocron.WithName("takeover"),
+	_, err = gs.NewJob(gocron.DurationJob(opts.TakeoverEvery), gocron.NewTask(func() { s.takeover(s.base) }), gocron.WithName("takeover"),
 		gocron.WithSingletonMode(gocron.LimitModeReschedule), gocron.WithDisabledDistributedJobLocker(true))
 	if err != nil {
 		return nil, fmt.Errorf("new scheduler: takeover job: %w", err)
@@ -163,7 +175,7 @@ func (s *Scheduler) Add(j Job) error {
 		// advisory lock does that across replicas, this one included.
 		jopts = append(jopts, gocron.WithSingletonMode(gocron.LimitModeReschedule))
 	}
-	_, err = s.gs.NewJob(gocron.CronJob(sl.expr, sl.seconds), gocron.NewTask(func(ctx context.Context) { s.fire(ctx, j.Name) }), jopts...)
+	_, err = s.gs.NewJob(gocron.CronJob(sl.expr, sl.seconds), gocron.NewTask(func() { s.fire(s.base, j.Name) }), jopts...)
 	if err != nil {
 		return fmt.Errorf("add job %s: %w", j.Name, err)
 	}
@@ -177,12 +189,14 @@ func (s *Scheduler) Start() {
 	s.log.Info("scheduler started", "replica", s.opts.Replica, "distributed", s.opts.Distributed, "jobs", len(s.jobs))
 }
 
-// Shutdown stops scheduling, cancels running jobs (their records are handed back for another
-// replica to take over) and waits for them.
+// Shutdown stops scheduling and lets running jobs finish for the grace period; then it cancels
+// those still running (their records are handed back for another replica to take over) and
+// waits for them.
 func (s *Scheduler) Shutdown() error {
 	err := s.gs.Shutdown()
+	s.cancelBase()
 	s.running.Wait()
-	if err != nil {
+	if err != nil && !errors.Is(err, gocron.ErrStopJobsTimedOut) {
 		return fmt.Errorf("stop scheduler: %w", err)
 	}
 	return nil

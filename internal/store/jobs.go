@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"database/sql/driver"
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
@@ -307,12 +308,19 @@ func (s *Store) TryAdvisoryLock(ctx context.Context, scope access.Scope, name st
 	return &AdvisoryLock{conn: conn, key: key}, true, nil
 }
 
-// Unlock releases the lock and its connection.
+// Unlock releases the lock and its connection. It unlocks even when ctx is cancelled (a job
+// stopped at shutdown); if the unlock cannot be sent, the connection is discarded, which ends
+// its session and so its locks, rather than returned to the pool still holding the lock.
 func (l *AdvisoryLock) Unlock(ctx context.Context) error {
 	if l == nil || l.conn == nil {
 		return nil
 	}
-	_, err := l.conn.ExecContext(ctx, `SELECT pg_advisory_unlock($1)`, l.key)
+	uctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	_, err := l.conn.ExecContext(uctx, `SELECT pg_advisory_unlock($1)`, l.key)
+	if err != nil {
+		_ = l.conn.Raw(func(any) error { return driver.ErrBadConn })
+	}
 	cerr := l.conn.Close()
 	l.conn = nil
 	if err != nil {
