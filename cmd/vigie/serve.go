@@ -102,6 +102,7 @@ func cmdServe(ctx context.Context, e env) error {
 		Evaluator:  evaluator.New(st, sets, log, evaluator.Options{}),
 		Checks:     national.Catalogue(),
 		OIDC:       oidc,
+		Tracker:    tr,
 		Options: httpapi.Options{
 			CookieSecure:   cfg.CookieSecure,
 			SessionIdle:    cfg.SessionIdle,

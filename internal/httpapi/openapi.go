@@ -59,7 +59,7 @@ var reportSchema = map[string]any{
 }
 
 func opDocs() map[string]opDoc {
-	return map[string]opDoc{
+	docs := map[string]opDoc{
 		"GET /healthz":                           {summary: "Process alive", tag: "probes", status: 200, raw: map[string]any{"type": "object"}},
 		"GET /readyz":                            {summary: "Database reachable and schema current", tag: "probes", status: 200, raw: map[string]any{"type": "object"}},
 		"GET /api/v1/openapi.json":               {summary: "This document", tag: "meta", status: 200, raw: map[string]any{"type": "object"}},
@@ -103,6 +103,10 @@ func opDocs() map[string]opDoc {
 		"POST /api/v1/users/:id/grants":          {summary: "Grant a role in an academy", tag: "users", body: grantRequest{}, status: 201, resp: grantJSON{}},
 		"DELETE /api/v1/users/:id/grants/:grant": {summary: "Revoke a grant", tag: "users", status: 204},
 	}
+	for k, v := range campaignOpDocs() { // campaign.go
+		docs[k] = v
+	}
+	return docs
 }
 
 var pathParam = regexp.MustCompile(`:([a-z_]+)`)

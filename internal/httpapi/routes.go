@@ -78,7 +78,7 @@ const (
 
 // routeTable lists every route of Vigie, in one place, with the action it needs.
 func (s *Server) routeTable() []route {
-	return []route{
+	routes := []route{
 		{http.MethodGet, "/healthz", ActionPublic, s.healthz, classNormal},
 		{http.MethodGet, "/readyz", ActionPublic, s.readyz, classNormal},
 		{http.MethodGet, api + "/openapi.json", ActionPublic, s.openAPI, classNormal},
@@ -140,6 +140,8 @@ func (s *Server) routeTable() []route {
 		{http.MethodPost, api + "/users/:id/grants", ActionGrantCreate, s.createGrant, classNormal},
 		{http.MethodDelete, api + "/users/:id/grants/:grant", ActionGrantDelete, s.deleteGrant, classNormal},
 	}
+	// Campaign tracking, scheduled jobs and notifications: campaign.go.
+	return append(routes, s.campaignRoutes()...)
 }
 
 // maxJSONBody caps the body of every non-upload request.

@@ -132,7 +132,7 @@ func TestScenarioTable(t *testing.T) {
 		targets := e.targets()
 		covered := map[string]bool{}
 		n, cases := 0, 0
-		for _, sc := range scenarios() {
+		for _, sc := range append(scenarios(), campaignScenarios()...) { // campaign_test.go
 			routeKey := sc.method + " " + strings.Split(sc.path, "?")[0]
 			covered[routeKey] = true
 			order := []string{"own", "sibling", "foreign"}

@@ -24,6 +24,7 @@ import (
 	"github.com/vigie-edu/vigie/internal/importer"
 	"github.com/vigie-edu/vigie/internal/policy"
 	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/internal/tracker"
 )
 
 // Evaluator runs readiness evaluations (internal/evaluator); the API triggers runs through it.
@@ -84,6 +85,9 @@ type Deps struct {
 	OIDC       *auth.OIDC       // nil: OIDC login is off
 	Options    Options
 	Now        func() time.Time // nil: time.Now
+	// Tracker is the campaign tracker (step states, attestations); nil: the school page
+	// shows no campaign steps.
+	Tracker *tracker.Tracker
 }
 
 // Server serves Vigie over HTTP.

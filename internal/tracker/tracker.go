@@ -332,21 +332,27 @@ type YearOverYear struct {
 
 // YearOverYear returns a school's step states and status now and at the same date last year.
 func (t *Tracker) YearOverYear(ctx context.Context, scope access.Scope, uai string, now time.Time) (YearOverYear, error) {
+	return YearOverYearOf(ctx, t.st, scope, uai, now)
+}
+
+// YearOverYearOf reads a school's step states and status at now and at the same date a year
+// earlier (the previous school year's states as they were then).
+func YearOverYearOf(ctx context.Context, st *store.Store, scope access.Scope, uai string, now time.Time) (YearOverYear, error) {
 	year := campaign.SchoolYearOf(now)
 	y := YearOverYear{UAI: uai, Now: now, SchoolYear: year, LastYearAt: now.AddDate(-1, 0, 0), LastSchoolYear: year - 1}
 	var err error
-	if y.Steps, err = t.st.SchoolSteps(ctx, scope, uai, year); err != nil {
+	if y.Steps, err = st.SchoolSteps(ctx, scope, uai, year); err != nil {
 		return YearOverYear{}, err
 	}
-	if y.LastYearSteps, err = t.st.SchoolStepsAt(ctx, scope, uai, year-1, y.LastYearAt); err != nil {
+	if y.LastYearSteps, err = st.SchoolStepsAt(ctx, scope, uai, year-1, y.LastYearAt); err != nil {
 		return YearOverYear{}, err
 	}
-	if r, err := t.st.SchoolResult(ctx, scope, uai, time.Time{}); err == nil {
+	if r, err := st.SchoolResult(ctx, scope, uai, now); err == nil {
 		y.Status = r.Status
 	} else if !isNotFound(err) {
 		return YearOverYear{}, err
 	}
-	if r, err := t.st.SchoolResult(ctx, scope, uai, y.LastYearAt); err == nil {
+	if r, err := st.SchoolResult(ctx, scope, uai, y.LastYearAt); err == nil {
 		y.LastYearStatus = r.Status
 	} else if !isNotFound(err) {
 		return YearOverYear{}, err

@@ -21,6 +21,7 @@ role_actions := {
 		"run.trigger", "run.read",
 		"exemption.read", "exemption.approve", "exemption.reject", "exemption.revoke",
 		"policy.read",
+		"campaign.read", "campaign.edit", "forecast.read", "job.read",
 	},
 	"policy_author": {
 		"academy.read",
@@ -31,6 +32,7 @@ role_actions := {
 		"school.list", "school.read", "report.read", "history.read", "snapshot.read",
 		"import.read", "school.upload", "run.read",
 		"exemption.read", "exemption.request",
+		"campaign.read", "attestation.create",
 	},
 }
 
@@ -40,10 +42,11 @@ platform_actions := {
 	"audit.read",
 	"user.list", "user.read", "user.create", "user.update", "user.delete",
 	"grant.list", "grant.create", "grant.delete",
+	"job.read",
 }
 
 # Actions on one's own account, allowed to every authenticated user whatever their grants.
-self_actions := {"self.read", "self.logout", "token.manage", "catalogue.read", "academy.list"}
+self_actions := {"self.read", "self.logout", "token.manage", "catalogue.read", "academy.list", "notification.prefs"}
 
 # Roles whose grant is limited to the UAIs it lists.
 uai_limited_roles := {"school_admin"}
@@ -51,7 +54,7 @@ uai_limited_roles := {"school_admin"}
 # Actions that list many schools: allowed without a UAI, the scope limits what is listed.
 listing_actions := {
 	"academy.read", "school.list", "report.read", "history.read",
-	"exemption.read", "import.read", "run.read",
+	"exemption.read", "import.read", "run.read", "campaign.read",
 }
 
 default allow := false
