@@ -28,7 +28,7 @@ func cmdCheck(ctx context.Context, e env) error {
 	nowFlag := fs.String("now", "", "evaluation instant, RFC 3339 (default: now)")
 	format := fs.String("format", "text", "text (French report) or json")
 	dir := fs.String("policies", "", "directory of Rego policies (default: the national set embedded in vigie)")
-	kind := fs.String("kind", "", "college, lycee, lp or other (default: from the STS-Web school name)")
+	kind := fs.String("kind", "", "college, lycee, lp or other (default: from the STS-Web school name, else the pupils' MEFs)")
 	academy := fs.String("academy", "", "academy code, for academy-specific settings")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: vigie check [--uai UAI] [--year YYYY] [--now RFC3339] [--format text|json] [--policies DIR] FILE...")
@@ -86,6 +86,9 @@ func cmdCheck(ctx context.Context, e env) error {
 	school := campaign.School{UAI: snap.UAI, Name: name, Kind: campaign.Kind(*kind)}
 	if school.Kind == "" {
 		school.Kind = kindFromName(name)
+	}
+	if school.Kind == campaign.KindOther && in.SIECLE != nil {
+		school.Kind = kindFromMEFs(in.SIECLE.Pupils)
 	}
 	rep, err := eng.EvaluateSnapshot(ctx, readiness.Request{School: school, Academy: *academy, SchoolYear: snap.SchoolYear}, snap, now)
 	if err != nil {
@@ -164,14 +167,11 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 		return in, "", apperr.Input(strings.Join(paths, ", "), 0, "", "no file names the school: give --uai")
 	}
 	if in.SchoolYear == 0 {
-		for _, k := range []fact.Source{fact.SourceSTS, fact.SourceSIECLE, fact.SourceLinks} {
-			for _, r := range parts {
-				if r.meta.Source == k && r.meta.SchoolYear > in.SchoolYear {
-					in.SchoolYear = r.meta.SchoolYear
-				}
-			}
-			if in.SchoolYear != 0 {
-				break
+		// The latest school year any file names: last year's STS-Web export, given for history,
+		// is older.
+		for _, r := range parts {
+			if r.meta.Source != fact.SourceNomenclature && r.meta.SchoolYear > in.SchoolYear {
+				in.SchoolYear = r.meta.SchoolYear
 			}
 		}
 		if in.SchoolYear == 0 {
@@ -244,4 +244,34 @@ func kindFromName(name string) campaign.Kind {
 		return campaign.KindCollege
 	}
 	return campaign.KindOther
+}
+
+// kindFromMEFs guesses the kind of school from its pupils' MEF codes when STS-Web did not name
+// it: the first three digits are the "dispositif" (100-103 collège, 200-229 voie générale et
+// technologique, 24x-25x bac pro and 5xx CAP).
+func kindFromMEFs(pupils []ingest.SIECLEPupil) campaign.Kind {
+	var college, gt, pro int
+	for _, p := range pupils {
+		if len(p.MEF) < 3 {
+			continue
+		}
+		switch d := p.MEF[:3]; {
+		case d[0] == '1':
+			college++
+		case d >= "200" && d < "240":
+			gt++
+		case d >= "240" && d < "260", d[0] == '5':
+			pro++
+		}
+	}
+	switch {
+	case college == 0 && gt == 0 && pro == 0:
+		return campaign.KindOther
+	case college >= gt && college >= pro:
+		return campaign.KindCollege
+	case gt >= pro:
+		return campaign.KindLycee
+	default:
+		return campaign.KindLP
+	}
 }

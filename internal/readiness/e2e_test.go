@@ -10,7 +10,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -111,72 +110,19 @@ type disagreement struct {
 	why   string
 }
 
+// disagreements are differences with the generator kept on purpose (none at the moment).
 var disagreements = []disagreement{
-	{
-		check: "sts.groups_present", truth: "unknown", ours: "pass",
-		when: func(s *fixture.School, snap *fact.Snapshot) bool {
-			return s.Kind == campaign.KindCollege && !usable(snap, fact.SourceSTS)
-		},
-		why: "design.md: sts.groups_present is a pass (not applicable) when the school does not use " +
-			"groups, which depends on the school, not on the STS-Web export",
-	},
-}
-
-func usable(snap *fact.Snapshot, src fact.Source) bool {
-	info, ok := snap.Sources[src]
-	return ok && snap.AsOf.Sub(info.ExportedAt) <= 7*24*time.Hour
 }
 
 // TestGeneratedSchoolsEndToEnd runs generated export files through ingest and readiness and
 // compares every check with the generator's expected results, for every defect.
 func TestGeneratedSchoolsEndToEnd(t *testing.T) {
 	e := engine(t)
-	lycee, college, lp := campaign.KindLycee, campaign.KindCollege, campaign.KindLP
-	cases := []struct {
-		name    string
-		kind    campaign.Kind
-		defects fixture.Defects
-	}{
-		{"clean lycée", lycee, fixture.Defects{}},
-		{"clean collège", college, fixture.Defects{}},
-		{"clean LP", lp, fixture.Defects{}},
-		{"no divisions", lycee, fixture.Defects{NoDivisions: true}},
-		{"no groups", lycee, fixture.Defects{NoGroups: true}},
-		{"collège without groups", college, fixture.Defects{NoGroups: true}},
-		{"missing PP", lycee, fixture.Defects{MissingPP: 3}},
-		{"divisions without service", lycee, fixture.Defects{DivisionsWithoutService: 2}},
-		{"division head counts", lycee, fixture.Defects{DivisionHeadcountOff: 2, DivisionPlannedZero: 1}},
-		{"SIECLE division head counts", college, fixture.Defects{SIECLEDivisionHeadcountOff: 2}},
-		{"malformed groups", lycee, fixture.Defects{GroupsOrphan: 2, GroupsPlannedZero: 1, GroupsWithoutService: 1}},
-		{"group head counts", lycee, fixture.Defects{GroupHeadcountOff: 2}},
-		{"carried-over groups", lycee, fixture.Defects{CarriedOverGroups: 2}},
-		{"service teachers", college, fixture.Defects{ServicesUnknownTeacher: 2, TeachersWithoutFunction: 1}},
-		{"structure not exported", lycee, fixture.Defects{GroupsNotExported: 2, DivisionsNotExported: 1, SIECLEOnlyDivisions: 1}},
-		{"structure not exported, no Structures.xml", lycee, fixture.Defects{GroupsNotExported: 1, DivisionsNotExported: 1, SIECLEOnlyDivisions: 1, NoStructures: true}},
-		{"empty groups", lycee, fixture.Defects{EmptyGroups: 3}},
-		{"pupil anomalies", lycee, fixture.Defects{DuplicateINE: 1, DuplicateIdentity: 1, MissingINE: 3, PupilsWithoutDivision: 2, PupilsInSeveralDivisions: 2}},
-		{"no links file", lycee, fixture.Defects{NoLinks: true}},
-		{"links before STS-Web", lycee, fixture.Defects{LinksBeforeSTS: true}},
-		{"pupils absent from the links file", lycee, fixture.Defects{PupilsAbsentFromLinks: 120, LinksUnknownPupils: 3}},
-		{"feed without the school", lycee, fixture.Defects{ENTStructureMissing: true}},
-		{"ENT empty classes and groups", lycee, fixture.Defects{ENTEmptyClasses: 1, ENTEmptyGroups: 2}},
-		{"ENT counts differ", lycee, fixture.Defects{ENTDivisionCountDiffers: 1, ENTGroupCountDiffers: 1}},
-		{"ENT without PP and teacher links", lycee, fixture.Defects{ENTDivisionsWithoutPP: 2, ENTWithoutTeacherLinks: 2}},
-		{"no STS-Web", lycee, fixture.Defects{NoSTS: true}},
-		{"collège without STS-Web", college, fixture.Defects{NoSTS: true}},
-		{"no SIECLE-BEE", lycee, fixture.Defects{NoSIECLE: true}},
-		{"no SIECLE-BEE, carried-over groups", lycee, fixture.Defects{NoSIECLE: true, CarriedOverGroups: 1}},
-		{"no feed", lycee, fixture.Defects{NoENTFeed: true}},
-		{"no nomenclature", lycee, fixture.Defects{NoNomenclature: true}},
-		{"previous year unknown", college, fixture.Defects{NoPreviousYear: true}},
-		{"stale sources", lycee, fixture.Defects{StaleSTS: true, StaleLinks: true}},
-		{"stale SIECLE and feed", lycee, fixture.Defects{StaleSIECLE: true, StaleENT: true}},
-		{"stale Structures.xml", lycee, fixture.Defects{StaleStructures: true, GroupsNotExported: 1}},
-	}
+	cases := fixture.Cases()
 	var report strings.Builder
 	for i, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			s, err := fixture.NewSchool(fixture.SchoolSpec{Seed: uint64(100 + i), Kind: tc.kind, Pupils: 360, Defects: tc.defects})
+		t.Run(tc.Name, func(t *testing.T) {
+			s, err := fixture.NewSchool(fixture.SchoolSpec{Seed: uint64(100 + i), Kind: tc.Kind, Pupils: 360, Defects: tc.Defects})
 			require.NoError(t, err)
 			truth := s.Truth()
 			snap := ingestSchool(t, s)
@@ -210,7 +156,7 @@ func TestGeneratedSchoolsEndToEnd(t *testing.T) {
 					side = fmt.Sprintf("ingest (the generator's snapshot gives %s)", decided[c.ID])
 				}
 				t.Errorf("%s: truth %s, Vigie %s — side: %s", c.ID, want, have, side)
-				fmt.Fprintf(&report, "%s / %s: truth %s, Vigie %s — %s\n", tc.name, c.ID, want, have, side)
+				fmt.Fprintf(&report, "%s / %s: truth %s, Vigie %s — %s\n", tc.Name, c.ID, want, have, side)
 			}
 			if accepted == 0 {
 				require.Equal(t, truth.Status, string(rep.Status), "school status")
