@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"time"
 
+	"github.com/vigie-edu/vigie/internal/access"
 	"github.com/vigie-edu/vigie/internal/auth"
 	"github.com/vigie-edu/vigie/internal/demo"
 	"github.com/vigie-edu/vigie/internal/evaluator"
@@ -54,23 +56,33 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 
 	sets := evaluator.NewNationalSource(readinessFiles, policy.WithLogger(log))
-	if cfg.Demo {
-		fmt.Fprintln(e.stdout, "Demo mode: preparing the demo academy (first start only; about a minute)...")
-		res, err := demo.Seed(ctx, st, demo.Options{Log: log, Sets: sets})
-		if err != nil {
-			return fmt.Errorf("seed the demo academy: %w", err)
-		}
-		fmt.Fprintf(e.stdout, "Demo academy %q ready. Demo accounts (password %q):\n", res.Academy.Code, demo.Password)
-		for _, a := range res.Accounts {
-			fmt.Fprintf(e.stdout, "  %-14s %s\n", a.Login, a.Label)
-		}
-	}
 
 	// Campaign tracking and the scheduled jobs (drop folders, daily evaluation, digest,
 	// retention): cmd/vigie/schedule.go.
 	tr, err := newTracker(ctx, st, sets, log)
 	if err != nil {
 		return err
+	}
+
+	// Demo mode: the demo academy, its campaign steps and forecasts, and the accounts the
+	// login page shows.
+	var demoAccounts []httpapi.DemoAccount
+	if cfg.Demo {
+		fmt.Fprintln(e.stdout, "Demo mode: preparing the demo academy (first start only; about a minute)...")
+		res, err := demo.Seed(ctx, st, demo.Options{Log: log, Sets: sets})
+		if err != nil {
+			return fmt.Errorf("seed the demo academy: %w", err)
+		}
+		if res.Seeded {
+			if _, err := tr.RefreshAcademy(ctx, access.Academy(res.Academy.ID), res.Academy, time.Now()); err != nil {
+				return fmt.Errorf("campaign of the demo academy: %w", err)
+			}
+		}
+		fmt.Fprintf(e.stdout, "Demo academy %q ready. Demo accounts (password %q):\n", res.Academy.Code, demo.Password)
+		for _, a := range res.Accounts {
+			fmt.Fprintf(e.stdout, "  %-14s %s\n", a.Login, a.Label)
+			demoAccounts = append(demoAccounts, httpapi.DemoAccount{Login: a.Login, Password: a.Password, Label: a.Label})
+		}
 	}
 	digests, err := newDigests(cfg, st, log)
 	if err != nil {
@@ -94,15 +106,16 @@ func cmdServe(ctx context.Context, e env) error {
 	}
 
 	srv, err := httpapi.New(httpapi.Deps{
-		Store:      st,
-		Logger:     log,
-		Version:    buildVersion(),
-		Authorizer: authorizer,
-		Importer:   importer.New(st, log, ingest.DefaultLimits(), nil),
-		Evaluator:  evaluator.New(st, sets, log, evaluator.Options{}),
-		Checks:     national.Catalogue(),
-		OIDC:       oidc,
-		Tracker:    tr,
+		Store:        st,
+		Logger:       log,
+		Version:      buildVersion(),
+		Authorizer:   authorizer,
+		Importer:     importer.New(st, log, ingest.DefaultLimits(), nil),
+		Evaluator:    evaluator.New(st, sets, log, evaluator.Options{}),
+		Checks:       national.Catalogue(),
+		OIDC:         oidc,
+		Tracker:      tr,
+		DemoAccounts: demoAccounts,
 		Options: httpapi.Options{
 			CookieSecure:   cfg.CookieSecure,
 			SessionIdle:    cfg.SessionIdle,
@@ -120,6 +133,9 @@ func cmdServe(ctx context.Context, e env) error {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
 	fmt.Fprintf(e.stdout, "Vigie listening on http://%s\n", l.Addr())
+	if cfg.Demo {
+		fmt.Fprintf(e.stdout, "Open http://%s/ in a browser and log in with a demo account above.\n", l.Addr())
+	}
 	log.Info("listening", "addr", l.Addr().String(), "database", string(st.Dialect()), "oidc", oidc != nil)
 	return srv.Serve(ctx, l, cfg.ShutdownIn)
 }

@@ -104,5 +104,9 @@ func (s *Server) handleError(c *echo.Context, err error) {
 		_ = c.NoContent(status)
 		return
 	}
+	if isPage(c) {
+		s.errorPage(c, status, body) // web.go: a French HTML page for browsers
+		return
+	}
 	_ = c.JSON(status, body)
 }

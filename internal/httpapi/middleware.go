@@ -135,7 +135,8 @@ var errCSRF = fmt.Errorf("cross-site request refused: %w", apperr.ErrForbidden)
 
 // csrf protects state-changing requests: every one must not be a cross-origin browser request
 // (Sec-Fetch-Site / Origin, net/http's CrossOriginProtection), and one authenticated by the
-// session cookie must also carry the session's CSRF token in the X-CSRF-Token header. Requests
+// session cookie must also carry the session's CSRF token in the X-CSRF-Token header (or, for
+// the pages' HTML forms, the csrf_token field of a urlencoded body). Requests
 // with a bearer token are not sent by browsers on their own and need no CSRF token.
 func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c *echo.Context) error {
@@ -147,7 +148,11 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			return fmt.Errorf("%w: %v", errCSRF, err)
 		}
 		if p := principalOf(c); p != nil && p.sessionID != "" {
-			if !equalCSRF(r.Header.Get("X-CSRF-Token"), p.sessionID) {
+			tok := r.Header.Get("X-CSRF-Token")
+			if tok == "" && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+				tok = r.PostFormValue("csrf_token") // the pages' HTML forms (body already capped by limits)
+			}
+			if !equalCSRF(tok, p.sessionID) {
 				return fmt.Errorf("%w: missing or wrong X-CSRF-Token", errCSRF)
 			}
 		}

@@ -150,7 +150,7 @@ const maxJSONBody = 1 << 20
 func (s *Server) install() error {
 	s.routes = s.routeTable()
 	seen := map[string]bool{}
-	for _, r := range s.routes {
+	for _, r := range append(s.pageRoutes(), s.routes...) { // pages (web_routes.go) are not in the API's table
 		if r.action == "" {
 			return fmt.Errorf("route %s %s has no action", r.method, r.path)
 		}

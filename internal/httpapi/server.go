@@ -88,6 +88,8 @@ type Deps struct {
 	// Tracker is the campaign tracker (step states, attestations); nil: the school page
 	// shows no campaign steps.
 	Tracker *tracker.Tracker
+	// DemoAccounts are shown on the login page; set in demo mode only.
+	DemoAccounts []DemoAccount
 }
 
 // Server serves Vigie over HTTP.
@@ -101,6 +103,7 @@ type Server struct {
 	cop     *http.CrossOriginProtection
 	routes  []route
 	cache   viewCache
+	web     *web // templates and static files of the pages
 
 	academiesMu sync.RWMutex
 	academies   map[string]campaign.Academy // by code
@@ -112,6 +115,7 @@ func New(deps Deps) (*Server, error) {
 		return nil, errors.New("httpapi: store, logger, authorizer and importer are required")
 	}
 	deps.Options.defaults()
+	var err error
 	now := deps.Now
 	if now == nil {
 		now = time.Now
@@ -121,9 +125,12 @@ func New(deps Deps) (*Server, error) {
 	s := &Server{deps: deps, opts: deps.Options, echo: e, log: deps.Logger, now: now,
 		limiter: auth.NewLimiter(deps.Options.LoginFailures, deps.Options.LoginWindow),
 		cop:     http.NewCrossOriginProtection()}
+	if s.web, err = newWeb(); err != nil {
+		return nil, err
+	}
 	e.HTTPErrorHandler = s.handleError
 	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.secureHeaders)
-	if err := s.install(); err != nil {
+	if err = s.install(); err != nil {
 		return nil, err
 	}
 	return s, nil

@@ -1,0 +1,376 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"net/url"
+	"slices"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/labstack/echo/v5"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/campaign"
+	"github.com/vigie-edu/vigie/internal/evaluator"
+	"github.com/vigie-edu/vigie/internal/policy"
+	"github.com/vigie-edu/vigie/internal/readiness"
+	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/policies"
+)
+
+// The policy editor: the academy's readiness modules in a code editor (CodeMirror with a Rego
+// mode), a check of the draft that puts compile errors and strict-mode warnings at their
+// lines, the Rego tests, and the impact preview: the draft evaluated on every school's latest
+// facts, compared with the results in force.
+
+// policyFiles returns the readiness modules the academy is evaluated with.
+func policyFiles() ([]policy.File, error) {
+	return policy.LoadFS(policies.FS, policies.ReadinessDir)
+}
+
+type moduleRef struct {
+	Path    string
+	Test    bool
+	Current bool
+	Href    string
+}
+
+type policiesPage struct {
+	Academy  campaign.Academy
+	Base     string
+	Modules  []moduleRef
+	Module   string
+	Text     string
+	Checks   []policy.Check
+	CanEdit  bool
+	CanTest  bool
+	CanPrev  bool
+	CheckURL string
+	TestURL  string
+	PrevURL  string
+}
+
+// pagePolicies shows the editor on one module (?module=path, default the first check).
+func (s *Server) pagePolicies(c *echo.Context) error {
+	g := grantOf(c)
+	files, err := policyFiles()
+	if err != nil {
+		return err
+	}
+	base := "/academies/" + url.PathEscape(g.academy.Code) + "/regles"
+	out := policiesPage{Academy: g.academy, Base: base, Checks: s.deps.Checks.Checks,
+		CheckURL: base + "/verifier", TestURL: base + "/tests", PrevURL: base + "/apercu"}
+	want := c.QueryParam("module")
+	if want == "" {
+		for _, f := range files {
+			if strings.Contains(f.Path, "groups_populated") && !strings.HasSuffix(f.Path, "_test.rego") {
+				want = f.Path
+				break
+			}
+		}
+	}
+	for _, f := range files {
+		if !strings.HasSuffix(f.Path, ".rego") {
+			continue
+		}
+		m := moduleRef{Path: f.Path, Test: strings.HasSuffix(f.Path, "_test.rego"), Current: f.Path == want,
+			Href: base + "?module=" + url.QueryEscape(f.Path)}
+		if m.Current {
+			out.Module, out.Text = f.Path, string(f.Text)
+		}
+		out.Modules = append(out.Modules, m)
+	}
+	if out.Module == "" {
+		return fmt.Errorf("module %q: %w", want, apperr.ErrNotFound)
+	}
+	for _, a := range []struct {
+		action Action
+		dst    *bool
+	}{{webPolicyEdit, &out.CanEdit}, {webPolicyTest, &out.CanTest}, {webPolicyPrev, &out.CanPrev}} {
+		if *a.dst, err = s.may(c, a.action, g.academy.Code, ""); err != nil {
+			return err
+		}
+	}
+	return s.render(c, http.StatusOK, "policies", "Règles de l’académie", out)
+}
+
+// draftRequest is the editor's draft: one module changed, the others as in force.
+type draftRequest struct {
+	Module string `json:"module"`
+	Text   string `json:"text"`
+}
+
+// maxDraftBytes caps the edited module.
+const maxDraftBytes = 512 << 10
+
+// draftFiles reads the draft of the request and returns the set's files with it.
+func draftFiles(c *echo.Context) ([]policy.File, draftRequest, error) {
+	var in draftRequest
+	if err := decode(c, &in); err != nil {
+		return nil, in, err
+	}
+	if len(in.Text) > maxDraftBytes {
+		return nil, in, apperr.Invalid("module %s: more than %d bytes", in.Module, maxDraftBytes)
+	}
+	files, err := policyFiles()
+	if err != nil {
+		return nil, in, err
+	}
+	i := slices.IndexFunc(files, func(f policy.File) bool { return f.Path == in.Module })
+	if i < 0 {
+		return nil, in, apperr.Invalid("unknown module %q", in.Module)
+	}
+	files[i].Text = []byte(in.Text)
+	return files, in, nil
+}
+
+// marker is a problem at a line of the edited module, for the editor's gutter.
+type marker struct {
+	Line     int    `json:"line"`
+	Column   int    `json:"column"`
+	Severity string `json:"severity"` // error or warning
+	Code     string `json:"code"`
+	Message  string `json:"message"`
+	Module   string `json:"module"`
+}
+
+type checkAnswer struct {
+	OK       bool     `json:"ok"`
+	Errors   int      `json:"errors"`
+	Warnings int      `json:"warnings"`
+	Markers  []marker `json:"markers"` // in the edited module
+	Others   []marker `json:"others"`  // in other modules (a draft can break them)
+}
+
+// pagePolicyCheck compiles the set with the draft and answers its problems with positions:
+// errors (the set does not compile) and warnings (OPA's strict mode).
+func (s *Server) pagePolicyCheck(c *echo.Context) error {
+	files, in, err := draftFiles(c)
+	if err != nil {
+		return err
+	}
+	d := policy.Diagnose(files)
+	out := checkAnswer{Markers: []marker{}, Others: []marker{}}
+	add := func(p policy.Problem, sev string) {
+		m := marker{Line: p.Line, Column: p.Column, Severity: sev, Code: p.Code, Message: p.Message, Module: p.Module}
+		if p.Module == in.Module {
+			out.Markers = append(out.Markers, m)
+		} else {
+			out.Others = append(out.Others, m)
+		}
+	}
+	for _, p := range d.Problems {
+		add(p, "error")
+		out.Errors++
+	}
+	for _, p := range d.Strict {
+		add(p, "warning")
+		out.Warnings++
+	}
+	out.OK = out.Errors == 0
+	return c.JSON(http.StatusOK, out)
+}
+
+type testAnswer struct {
+	OK       bool                `json:"ok"`
+	Passed   int                 `json:"passed"`
+	Failed   int                 `json:"failed"`
+	Errored  int                 `json:"errored"`
+	Results  []policy.TestResult `json:"results"`
+	Problems []marker            `json:"problems"` // the draft does not compile
+}
+
+// pagePolicyTests runs the Rego tests of the set with the draft.
+func (s *Server) pagePolicyTests(c *echo.Context) error {
+	files, _, err := draftFiles(c)
+	if err != nil {
+		return err
+	}
+	rep, err := policy.RunTests(c.Request().Context(), files, policy.TestOptions{Timeout: 10 * time.Second})
+	var ce *policy.CompileError
+	if errors.As(err, &ce) {
+		out := testAnswer{Results: []policy.TestResult{}, Problems: []marker{}}
+		for _, p := range ce.Problems {
+			out.Problems = append(out.Problems, marker{Line: p.Line, Column: p.Column, Severity: "error", Code: p.Code, Message: p.Message, Module: p.Module})
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+	if err != nil {
+		return err
+	}
+	out := testAnswer{OK: rep.OK(), Passed: rep.Passed, Failed: rep.Failed, Errored: rep.Errored, Results: []policy.TestResult{}, Problems: []marker{}}
+	for _, r := range rep.Results {
+		if r.Outcome != policy.TestPass {
+			out.Results = append(out.Results, r)
+		}
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// impactRow is a school whose outcome the draft changes.
+type impactRow struct {
+	UAI     string   `json:"uai"`
+	Name    string   `json:"name"`
+	Href    string   `json:"href"`
+	Before  string   `json:"before"`
+	After   string   `json:"after"`
+	Changed []string `json:"changed"` // « check : avant → après »
+}
+
+type impactAnswer struct {
+	Schools   int            `json:"schools"`
+	Changed   int            `json:"changed"`
+	Before    map[string]int `json:"before"`
+	After     map[string]int `json:"after"`
+	Rows      []impactRow    `json:"rows"`
+	Duration  string         `json:"duration"`
+	Problems  []marker       `json:"problems"`
+	StatusFor map[string]string
+}
+
+// pagePolicyPreview evaluates the draft on the latest facts of every school of the academy
+// and lists the schools whose status or checks would change.
+func (s *Server) pagePolicyPreview(c *echo.Context) error {
+	g := grantOf(c)
+	files, _, err := draftFiles(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	start := time.Now()
+	set, err := policy.Compile(ctx, files, policy.WithAcademy(g.academy.Code), policy.WithVersion("brouillon"), policy.WithLogger(s.log))
+	var ce *policy.CompileError
+	if errors.As(err, &ce) {
+		out := impactAnswer{Rows: []impactRow{}, Problems: []marker{}}
+		for _, p := range ce.Problems {
+			out.Problems = append(out.Problems, marker{Line: p.Line, Column: p.Column, Severity: "error", Code: p.Code, Message: p.Message, Module: p.Module})
+		}
+		return c.JSON(http.StatusOK, out)
+	}
+	if err != nil {
+		return err
+	}
+	out, err := s.impact(ctx, g, set)
+	if err != nil {
+		return err
+	}
+	out.Duration = time.Since(start).Round(time.Millisecond).String()
+	return c.JSON(http.StatusOK, out)
+}
+
+func (s *Server) impact(ctx context.Context, g *grant, set *policy.Set) (impactAnswer, error) {
+	out := impactAnswer{Before: map[string]int{}, After: map[string]int{}, Rows: []impactRow{}, Problems: []marker{}}
+	eng, err := readiness.NewEngine(set, readiness.WithLogger(s.log))
+	if err != nil {
+		return out, err
+	}
+	schools, _, err := s.deps.Store.ListSchools(ctx, g.scope, store.SchoolFilter{})
+	if err != nil {
+		return out, err
+	}
+	snapshots, err := s.deps.Store.LatestSnapshotIDs(ctx, g.scope, g.academy.ID)
+	if err != nil {
+		return out, err
+	}
+	latest, err := s.deps.Store.LatestResults(ctx, g.scope, g.academy.ID, time.Time{})
+	if err != nil {
+		return out, err
+	}
+	before := map[string]string{}
+	for _, r := range latest {
+		before[r.UAI] = r.Status
+	}
+	checks, err := s.deps.Store.LatestCheckResults(ctx, g.scope, g.academy.ID, time.Time{})
+	if err != nil {
+		return out, err
+	}
+	now := s.now()
+	exemptions, err := s.deps.Store.ActiveExemptions(ctx, g.scope, g.academy.ID, now)
+	if err != nil {
+		return out, err
+	}
+	byUAI := map[string][]readiness.Exemption{}
+	for _, e := range exemptions {
+		byUAI[e.UAI] = append(byUAI[e.UAI], readiness.Exemption{Check: e.CheckID, Until: e.Until, Reason: e.Reason})
+	}
+	year := campaign.SchoolYearOf(now)
+	var reqs []readiness.Request
+	names := map[string]string{}
+	for _, sc := range schools {
+		if sc.AcademyID != g.academy.ID {
+			continue
+		}
+		names[sc.UAI] = sc.Name
+		id, uai := snapshots[sc.UAI], sc.UAI
+		reqs = append(reqs, readiness.Request{School: sc, Academy: g.academy.Code, SchoolYear: year, Exemptions: byUAI[uai],
+			Load: func(ctx context.Context) ([]byte, error) {
+				if id == 0 {
+					return evaluator.EmptySnapshot(uai, year)
+				}
+				sn, err := s.deps.Store.SnapshotByID(ctx, g.scope, id)
+				if err != nil {
+					return nil, err
+				}
+				return sn.Facts, nil
+			}})
+	}
+	run, err := eng.RunAcademy(ctx, reqs, readiness.RunOptions{Now: now})
+	if err != nil {
+		return out, err
+	}
+	for _, o := range run.Outcomes {
+		if o.Err != nil {
+			return out, fmt.Errorf("preview %s: %w", o.UAI, o.Err)
+		}
+		out.Schools++
+		b := orDefault(before[o.UAI], store.StatusNone)
+		a := string(o.Report.Status)
+		out.Before[b]++
+		out.After[a]++
+		old := map[string]string{}
+		for _, cr := range checks[o.UAI] {
+			old[cr.CheckID] = strings.TrimPrefix(cr.Status, "monitor:")
+		}
+		var changed []string
+		for _, cr := range o.Report.Checks {
+			if prev, ok := old[cr.ID]; !ok || prev != string(cr.Status) {
+				changed = append(changed, fmt.Sprintf("%s\u00a0: %s → %s", cr.ID, orDefault(checkWords[prev], "absent"), checkWords[string(cr.Status)]))
+			}
+			delete(old, cr.ID)
+		}
+		for id, prev := range old {
+			changed = append(changed, fmt.Sprintf("%s\u00a0: %s → supprimé", id, orDefault(checkWords[prev], prev)))
+		}
+		if a == b && len(changed) == 0 {
+			continue
+		}
+		sort.Strings(changed)
+		out.Changed++
+		out.Rows = append(out.Rows, impactRow{UAI: o.UAI, Name: names[o.UAI], Before: b, After: a, Changed: changed,
+			Href: "/academies/" + url.PathEscape(g.academy.Code) + "/etablissements/" + url.PathEscape(o.UAI)})
+	}
+	sort.Slice(out.Rows, func(i, j int) bool {
+		ri, rj := statusRank(out.Rows[i].After)-statusRank(out.Rows[i].Before), statusRank(out.Rows[j].After)-statusRank(out.Rows[j].Before)
+		if ri != rj {
+			return ri < rj // schools that get worse first
+		}
+		return out.Rows[i].UAI < out.Rows[j].UAI
+	})
+	out.StatusFor = statusWords
+	return out, nil
+}
+
+func statusRank(s string) int {
+	switch s {
+	case "ready":
+		return 2
+	case "at_risk":
+		return 1
+	default:
+		return 0
+	}
+}

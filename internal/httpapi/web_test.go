@@ -1,0 +1,243 @@
+package httpapi
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/internal/store/storetest"
+)
+
+// form posts a urlencoded form with a browser client.
+func (e *env) form(client *http.Client, path string, values url.Values) response {
+	e.t.Helper()
+	return e.do(client, request{method: http.MethodPost, path: path, body: []byte(values.Encode()),
+		contentType: "application/x-www-form-urlencoded", header: map[string]string{"Origin": e.http.URL}})
+}
+
+// loginPage logs a browser in through the login form and returns its CSRF token (from a
+// page's meta tag).
+func (e *env) loginPage(client *http.Client, login string) string {
+	e.t.Helper()
+	resp := e.form(client, "/connexion", url.Values{"login": {login}, "password": {testPassword}})
+	require.Equal(e.t, http.StatusSeeOther, resp.status, string(resp.body))
+	page := e.do(client, request{method: http.MethodGet, path: "/compte"})
+	require.Equal(e.t, http.StatusOK, page.status)
+	m := regexp.MustCompile(`name="csrf-token" content="([^"]+)"`).FindSubmatch(page.body)
+	require.NotNil(e.t, m, "no CSRF token on the page")
+	return string(m[1])
+}
+
+// TestPagesByRole opens every page as each role, on its own school, another school of its
+// academy and a school of another academy: status, French text, and scope (a school admin
+// never sees another school: 404, like the API).
+func TestPagesByRole(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		own := "/academies/poitiers/etablissements/" + uaiOwn
+		cases := []struct {
+			path  string
+			want  [4]int // sup, sa, aut, root
+			text  string // on the 200 pages
+			notIn string // never on the 200 pages
+		}{
+			{"/academies/poitiers", [4]int{200, 403, 403, 403}, "Académie de Poitiers", uaiForeign},
+			{"/academies/poitiers?status=ready&sort=-name&kind=lycee", [4]int{200, 403, 403, 403}, "Établissements", ""},
+			{"/academies/bordeaux", [4]int{404, 404, 404, 403}, "", ""},
+			{"/academies/poitiers/etablissements", [4]int{200, 200, 403, 403}, "Lycée Jean Macé", uaiForeign},
+			{own, [4]int{200, 200, 404, 404}, "Les 13 étapes de la campagne", ""},
+			{"/academies/poitiers/etablissements/" + uaiSibling, [4]int{200, 404, 404, 404}, "Collège Henri IV", ""},
+			{"/academies/bordeaux/etablissements/" + uaiForeign, [4]int{404, 404, 404, 404}, "", ""},
+			{"/academies/poitiers/regles", [4]int{200, 403, 200, 403}, "Règles de l’académie", ""},
+			{"/academies/poitiers/journal", [4]int{200, 403, 403, 200}, "Journal de l’académie", ""},
+			{"/compte", [4]int{200, 200, 200, 200}, "Jetons d’accès à l’API", ""},
+			{"/admin", [4]int{403, 403, 403, 200}, "Administration de la plateforme", ""},
+			{"/admin/journal", [4]int{403, 403, 403, 200}, "Journal de la plateforme", ""},
+		}
+		for _, tc := range cases {
+			for i, role := range roles {
+				resp := e.do(nil, request{method: http.MethodGet, path: tc.path, token: e.tokens[role]})
+				if !assert.Equal(t, tc.want[i], resp.status, "%s as %s", tc.path, role) {
+					continue
+				}
+				assert.Contains(t, resp.header.Get("Content-Type"), "text/html", "%s as %s", tc.path, role)
+				body := string(resp.body)
+				assert.Contains(t, body, `<html lang="fr"`)
+				switch {
+				case resp.status == 200:
+					assert.Contains(t, body, tc.text, "%s as %s", tc.path, role)
+					if tc.notIn != "" {
+						assert.NotContains(t, body, tc.notIn, "%s as %s", tc.path, role)
+					}
+					assert.Contains(t, resp.header.Get("Content-Security-Policy"), "script-src 'self'")
+				case resp.status == 404:
+					assert.Contains(t, body, "Page introuvable")
+					assert.NotContains(t, body, "Jean Macé")
+				case resp.status == 403:
+					assert.Contains(t, body, "Accès refusé")
+				}
+			}
+		}
+		// The school admin's list shows their school only.
+		resp := e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers/etablissements", token: e.tokens["sa"]})
+		assert.Contains(t, string(resp.body), uaiOwn)
+		assert.NotContains(t, string(resp.body), uaiSibling)
+	})
+}
+
+func TestPagesAnonymousAndLogin(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	// A page asked for anonymously sends to the login page, keeping where to return.
+	resp := e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers"})
+	require.Equal(t, http.StatusSeeOther, resp.status)
+	assert.Equal(t, "/connexion?retour=%2Facademies%2Fpoitiers", resp.header.Get("Location"))
+	resp = e.do(nil, request{method: http.MethodGet, path: "/"})
+	assert.Equal(t, "/connexion", resp.header.Get("Location"))
+
+	login := e.do(nil, request{method: http.MethodGet, path: "/connexion"})
+	require.Equal(t, http.StatusOK, login.status)
+	assert.Contains(t, string(login.body), "Connexion à Vigie")
+	assert.NotContains(t, string(login.body), "Comptes de démonstration", "demo accounts only in demo mode")
+
+	// Demo mode: the accounts are shown.
+	deps := e.srv.deps
+	deps.DemoAccounts = []DemoAccount{{Login: "superviseur", Password: "demo-vigie-2026", Label: "Superviseur du rectorat : toute l'académie"}}
+	demoSrv, err := New(deps)
+	require.NoError(t, err)
+	rec := httptest.NewRecorder()
+	demoSrv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/connexion", nil))
+	assert.Contains(t, rec.Body.String(), "Comptes de démonstration")
+	assert.Contains(t, rec.Body.String(), "demo-vigie-2026")
+	assert.Contains(t, rec.Body.String(), "Superviseur du rectorat\u00a0: toute l’académie", "French typography")
+
+	// A wrong password shows the form again with a French message.
+	b := browser(t)
+	bad := e.form(b, "/connexion", url.Values{"login": {"sup"}, "password": {"faux"}})
+	assert.Equal(t, http.StatusUnauthorized, bad.status)
+	assert.Contains(t, string(bad.body), "Identifiant ou mot de passe incorrect.")
+
+	// The right one opens a session and lands on the user's first page, or the one asked for.
+	ok := e.form(b, "/connexion", url.Values{"login": {"sup"}, "password": {testPassword}})
+	require.Equal(t, http.StatusSeeOther, ok.status)
+	assert.Equal(t, "/academies/poitiers", ok.header.Get("Location"))
+	b2 := browser(t)
+	ok = e.form(b2, "/connexion", url.Values{"login": {"sa"}, "password": {testPassword}, "retour": {"//evil.example/x"}})
+	assert.Equal(t, "/academies/poitiers/etablissements/"+uaiOwn, ok.header.Get("Location"), "no open redirect")
+	page := e.do(b2, request{method: http.MethodGet, path: "/academies/poitiers/etablissements/" + uaiOwn})
+	assert.Equal(t, http.StatusOK, page.status)
+	assert.Contains(t, string(page.body), "Déposer des fichiers d’export")
+	assert.Contains(t, string(page.body), `data-url="/api/v1/academies/poitiers/schools/`+uaiOwn+`/imports"`)
+
+	// Logging out needs the CSRF token of the form.
+	b = browser(t)
+	csrf := e.loginPage(b, "sup")
+	resp = e.form(b, "/deconnexion", url.Values{})
+	assert.Equal(t, http.StatusForbidden, resp.status, "no CSRF token")
+	resp = e.form(b, "/deconnexion", url.Values{"csrf_token": {csrf}})
+	assert.Equal(t, http.StatusSeeOther, resp.status)
+	resp = e.do(b, request{method: http.MethodGet, path: "/compte"})
+	assert.Equal(t, http.StatusSeeOther, resp.status, "logged out")
+}
+
+func TestPageAttestation(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	e.srv.deps.Tracker = testTracker(t, e.st)
+	b := browser(t)
+	csrf := e.loginPage(b, "sa")
+	own := "/academies/poitiers/etablissements/" + uaiOwn
+	page := e.do(b, request{method: http.MethodGet, path: own})
+	require.Equal(t, http.StatusOK, page.status)
+	assert.Contains(t, string(page.body), "Attester l’étape 1")
+
+	resp := e.form(b, own+"/etapes/1/attester", url.Values{"commentaire": {"fait"}})
+	assert.Equal(t, http.StatusForbidden, resp.status, "no CSRF token")
+	resp = e.form(b, own+"/etapes/1/attester", url.Values{"commentaire": {"Bascule faite le 2 juillet"}, "csrf_token": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+	page = e.do(b, request{method: http.MethodGet, path: strings.Split(resp.header.Get("Location"), "#")[0]})
+	assert.Contains(t, string(page.body), "Votre attestation est enregistrée")
+	assert.Contains(t, string(page.body), "Attestée par sa")
+	assert.Contains(t, string(page.body), "Bascule faite le 2 juillet")
+
+	// Another school of the academy: not found; a supervisor may not attest.
+	resp = e.form(b, "/academies/poitiers/etablissements/"+uaiSibling+"/etapes/1/attester", url.Values{"csrf_token": {csrf}})
+	assert.Equal(t, http.StatusNotFound, resp.status)
+	sup := browser(t)
+	supCSRF := e.loginPage(sup, "sup")
+	resp = e.form(sup, own+"/etapes/1/attester", url.Values{"csrf_token": {supCSRF}})
+	assert.Equal(t, http.StatusForbidden, resp.status)
+}
+
+func TestPagePolicyEditor(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	page := e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers/regles", token: e.tokens["aut"]})
+	require.Equal(t, http.StatusOK, page.status)
+	m := regexp.MustCompile(`data-module="([^"]+)"`).FindSubmatch(page.body)
+	require.NotNil(t, m)
+	module := string(m[1])
+	assert.Contains(t, module, "groups_populated")
+
+	// A broken draft: the error is at its line.
+	draft := "package vigie.checks.siecle.groups_populated\n\nimport rego.v1\n\nresult := {\n"
+	resp := e.do(nil, request{method: http.MethodPost, path: "/academies/poitiers/regles/verifier", token: e.tokens["aut"],
+		body: map[string]string{"module": module, "text": draft}, header: map[string]string{"Accept": "application/json"}})
+	require.Equal(t, http.StatusOK, resp.status, string(resp.body))
+	var ans checkAnswer
+	resp.json(t, &ans)
+	assert.False(t, ans.OK)
+	require.NotEmpty(t, ans.Markers)
+	assert.Equal(t, "error", ans.Markers[0].Severity)
+	assert.GreaterOrEqual(t, ans.Markers[0].Line, 5)
+
+	// A school admin may not check drafts; an unknown module is invalid input, in JSON.
+	resp = e.do(nil, request{method: http.MethodPost, path: "/academies/poitiers/regles/verifier", token: e.tokens["sa"],
+		body: map[string]string{"module": module, "text": draft}, header: map[string]string{"Accept": "application/json"}})
+	assert.Equal(t, http.StatusForbidden, resp.status)
+	resp = e.do(nil, request{method: http.MethodPost, path: "/academies/poitiers/regles/verifier", token: e.tokens["aut"],
+		body: map[string]string{"module": "nope.rego", "text": ""}, header: map[string]string{"Accept": "application/json"}})
+	assert.Equal(t, http.StatusBadRequest, resp.status)
+	assert.Contains(t, resp.header.Get("Content-Type"), "application/json")
+
+	// The impact preview of the module as it is changes nothing.
+	resp = e.do(nil, request{method: http.MethodPost, path: "/academies/poitiers/regles/apercu", token: e.tokens["aut"],
+		body: map[string]string{"module": module, "text": extractTextarea(t, page.body)}, header: map[string]string{"Accept": "application/json"}})
+	require.Equal(t, http.StatusOK, resp.status, string(resp.body))
+	var imp impactAnswer
+	resp.json(t, &imp)
+	assert.Equal(t, 2, imp.Schools, "the two schools of Poitiers")
+}
+
+// extractTextarea returns the module's source as the editor page carries it.
+func extractTextarea(t *testing.T, body []byte) string {
+	t.Helper()
+	m := regexp.MustCompile(`(?s)<textarea[^>]*id="source"[^>]*>(.*?)</textarea>`).FindSubmatch(body)
+	require.NotNil(t, m)
+	r := strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&", "&#34;", `"`, "&#39;", "'", "&quot;", `"`)
+	return r.Replace(string(m[1]))
+}
+
+func TestStaticFiles(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	resp := e.do(nil, request{method: http.MethodGet, path: "/static/vendor/dsfr/dsfr.min.css"})
+	require.Equal(t, http.StatusOK, resp.status)
+	assert.Contains(t, resp.header.Get("Content-Type"), "text/css")
+	assert.Equal(t, "public, max-age=604800", resp.header.Get("Cache-Control"))
+	page := e.do(nil, request{method: http.MethodGet, path: "/connexion"})
+	m := regexp.MustCompile(`href="(/static/css/vigie\.css\?v=[0-9a-f]+)"`).FindSubmatch(page.body)
+	require.NotNil(t, m)
+	resp = e.do(nil, request{method: http.MethodGet, path: string(m[1])})
+	assert.Equal(t, "public, max-age=31536000, immutable", resp.header.Get("Cache-Control"))
+	resp = e.do(nil, request{method: http.MethodGet, path: "/static/vendor/dsfr/dsfr.min.css", header: map[string]string{"If-None-Match": resp.header.Get("ETag")}})
+	assert.Equal(t, http.StatusOK, resp.status, "another file's ETag")
+	etag := e.do(nil, request{method: http.MethodGet, path: "/static/vendor/dsfr/dsfr.min.css"}).header.Get("ETag")
+	resp = e.do(nil, request{method: http.MethodGet, path: "/static/vendor/dsfr/dsfr.min.css", header: map[string]string{"If-None-Match": etag}})
+	assert.Equal(t, http.StatusNotModified, resp.status)
+	resp = e.do(nil, request{method: http.MethodGet, path: "/static/../embed.go"})
+	assert.Equal(t, http.StatusNotFound, resp.status)
+}
