@@ -111,8 +111,7 @@ type disagreement struct {
 }
 
 // disagreements are differences with the generator kept on purpose (none at the moment).
-var disagreements = []disagreement{
-}
+var disagreements = []disagreement{}
 
 // TestGeneratedSchoolsEndToEnd runs generated export files through ingest and readiness and
 // compares every check with the generator's expected results, for every defect.
