@@ -66,6 +66,9 @@ type Service struct {
 	sets    map[string]*policy.Set // compiled drafts and versions, by content digest
 	order   []string               // insertion order of sets, to bound the cache
 	engines map[*policy.Set]*readiness.Engine
+	// reports are the check reports of recent contents, by academy and digest.
+	reports     map[string]*CheckReport
+	reportOrder []string
 }
 
 // maxCachedSets bounds the compiled sets a Service keeps (a compiled national set is a few MB).
@@ -76,7 +79,7 @@ const maxCachedSets = 8
 func New(st *store.Store, source *Source, log *slog.Logger, opts Options) *Service {
 	opts.defaults()
 	return &Service{st: st, source: source, log: log, opts: opts, sets: map[string]*policy.Set{},
-		engines: map[*policy.Set]*readiness.Engine{}}
+		engines: map[*policy.Set]*readiness.Engine{}, reports: map[string]*CheckReport{}}
 }
 
 // Source returns the source of published sets the service uses.

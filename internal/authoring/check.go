@@ -68,6 +68,38 @@ func (r *CheckReport) summaryJSON(at time.Time) json.RawMessage {
 // configuration), lint and the Rego tests with coverage. It returns the compiled set when it
 // compiles. Only the caller's context ending is an error.
 func (s *Service) Check(ctx context.Context, academy campaign.Academy, c store.PolicyContent, label string) (*CheckReport, *policy.Set, error) {
+	// A content is checked once: the publication that follows a save finds its report here.
+	key := academy.Code + "/" + Digest(s.source.NationalVersion(), c)
+	s.mu.Lock()
+	cached, ok := s.reports[key]
+	s.mu.Unlock()
+	if ok {
+		if !cached.Compiles {
+			return cached, nil, nil
+		}
+		set, err := s.compiled(ctx, academy, c, label)
+		if err == nil {
+			return cached, set, nil
+		}
+	}
+	rep, set, err := s.check(ctx, academy, c, label)
+	if err != nil {
+		return nil, nil, err
+	}
+	s.mu.Lock()
+	if _, ok := s.reports[key]; !ok {
+		s.reports[key] = rep
+		s.reportOrder = append(s.reportOrder, key)
+		if len(s.reportOrder) > 4*maxCachedSets {
+			delete(s.reports, s.reportOrder[0])
+			s.reportOrder = s.reportOrder[1:]
+		}
+	}
+	s.mu.Unlock()
+	return rep, set, nil
+}
+
+func (s *Service) check(ctx context.Context, academy campaign.Academy, c store.PolicyContent, label string) (*CheckReport, *policy.Set, error) {
 	start := time.Now()
 	rep := &CheckReport{Problems: []policy.Problem{}, Strict: []policy.Problem{}, Lint: []policy.Finding{}}
 	if err := ValidateContent(c); err != nil {
