@@ -1,0 +1,193 @@
+package importer_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/campaign"
+	"github.com/vigie-edu/vigie/internal/fact"
+	"github.com/vigie-edu/vigie/internal/fixture"
+	"github.com/vigie-edu/vigie/internal/importer"
+	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/store"
+	"github.com/vigie-edu/vigie/internal/store/storetest"
+)
+
+type world struct {
+	st       *store.Store
+	im       *importer.Importer
+	academy  campaign.Academy
+	other    campaign.Academy
+	school   *fixture.School
+	files    map[fixture.FileKind][]string // paths by kind
+	neighbor string                         // another school of the academy
+}
+
+func setup(t *testing.T, st *store.Store) world {
+	t.Helper()
+	ctx := context.Background()
+	s, err := fixture.NewSchool(fixture.SchoolSpec{Seed: 11, UAI: "0790029C", Pupils: 500, Now: fixture.DefaultNow,
+		Files: &fixture.FileOptions{STSDoctype: true}})
+	require.NoError(t, err)
+	dir := t.TempDir()
+	m, err := fixture.WriteSchool(dir, s)
+	require.NoError(t, err)
+	files := map[fixture.FileKind][]string{}
+	for _, e := range m {
+		if e.SchoolYear != 0 && e.SchoolYear != s.Year {
+			continue // last year's STS-Web export: history, imported with its year
+		}
+		files[e.Kind] = append(files[e.Kind], filepath.Join(dir, filepath.FromSlash(e.Path)))
+	}
+	a, err := st.CreateAcademy(ctx, access.System(), "poitiers", "Poitiers")
+	require.NoError(t, err)
+	b, err := st.CreateAcademy(ctx, access.System(), "bordeaux", "Bordeaux")
+	require.NoError(t, err)
+	_, err = st.UpsertSchools(ctx, access.System(), a.ID, []campaign.School{
+		{UAI: "0790029C", Name: s.Name, Kind: s.Kind}, {UAI: "0860001J", Name: "Collège Henri IV", Kind: campaign.KindCollege}})
+	require.NoError(t, err)
+	_, err = st.UpsertSchools(ctx, access.System(), b.ID, []campaign.School{{UAI: "0330001X", Name: "Lycée Montaigne", Kind: campaign.KindLycee}})
+	require.NoError(t, err)
+	im := importer.New(st, storetest.Logger(t), ingest.DefaultLimits(), func() time.Time { return fixture.DefaultNow })
+	return world{st: st, im: im, academy: a, other: b, school: s, files: files, neighbor: "0860001J"}
+}
+
+func upload(t *testing.T, path string) ingest.Upload {
+	t.Helper()
+	f, err := os.Open(path)
+	require.NoError(t, err)
+	t.Cleanup(func() { f.Close() })
+	fi, err := f.Stat()
+	require.NoError(t, err)
+	return ingest.Upload{Name: filepath.Base(path), Content: f, Size: fi.Size(), ReceivedAt: fixture.DefaultNow, ModTime: fi.ModTime()}
+}
+
+func memUpload(name, content string) ingest.Upload {
+	return ingest.Upload{Name: name, Content: strings.NewReader(content), Size: int64(len(content)), ReceivedAt: fixture.DefaultNow}
+}
+
+func TestImportSchoolFilesAndRebuild(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := setup(t, st)
+		var ups []ingest.Upload
+		for _, k := range []fixture.FileKind{fixture.KindSTS, fixture.FileKind(fact.SourceSIECLE), fixture.FileKind(fact.SourceStructures), fixture.FileKind(fact.SourceLinks)} {
+			for _, p := range w.files[k] {
+				ups = append(ups, upload(t, p))
+			}
+		}
+		require.NotEmpty(t, ups)
+		scope := access.Schools(w.academy.ID, "0790029C")
+		res, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: "0790029C", By: "paul", Files: ups})
+		require.NoError(t, err)
+		assert.Zero(t, res.Rejected())
+		require.Len(t, res.Snapshots, 1, "one school touched, one snapshot")
+		var snap fact.Snapshot
+		require.NoError(t, json.Unmarshal(res.Snapshots[0].Facts, &snap))
+		truth := w.school.Snapshot()
+		assert.Equal(t, truth.Pupils.Active, snap.Pupils.Active)
+		assert.Equal(t, len(truth.Groups), len(snap.Groups))
+		assert.Contains(t, snap.Sources, fact.SourceSTS)
+		assert.Contains(t, snap.Sources, fact.SourceLinks)
+
+		// The same file again changes nothing.
+		ups[0] = upload(t, w.files[fixture.KindSTS][0])
+		again, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: "0790029C", By: "paul", Files: ups[:1]})
+		require.NoError(t, err)
+		require.Len(t, again.Files, 1)
+		assert.True(t, again.Files[0].Duplicate)
+		assert.Empty(t, again.Snapshots)
+
+		// A school admin cannot import for another school, nor another academy for this one.
+		_, err = w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: w.neighbor, By: "paul", Files: ups[:1]})
+		assert.ErrorIs(t, err, apperr.ErrNotFound)
+		_, err = w.im.Import(ctx, access.Academy(w.other.ID), importer.Request{Academy: w.other, UAI: "0790029C", By: "x", Files: ups[:1]})
+		assert.ErrorIs(t, err, apperr.ErrNotFound)
+	})
+}
+
+func TestImportRefusesBadFilesAndKeepsWhatWasStored(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := setup(t, st)
+		scope := access.Academy(w.academy.ID)
+		_, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: "0790029C", By: "paul",
+			Files: []ingest.Upload{upload(t, w.files[fixture.KindSTS][0])}})
+		require.NoError(t, err)
+		before, err := st.SnapshotAt(ctx, scope, "0790029C", time.Time{})
+		require.NoError(t, err)
+
+		sts := w.files[fixture.KindSTS][0]
+		raw, err := os.ReadFile(sts)
+		require.NoError(t, err)
+		bad := []ingest.Upload{
+			memUpload("tronque.xml", `<?xml version="1.0" encoding="ISO-8859-15"?><STS_EDT><PARAMETRES>`),
+			memUpload("vide.xml", ""),
+			memUpload("edt_sts.xml", `<?xml version="1.0"?><EDT_STS><PARAMETRES/></EDT_STS>`),
+		}
+		require.False(t, bytes.HasPrefix(raw, []byte("PK")), "a bare STS-Web export")
+		// The STS-Web export of this school uploaded for its neighbour.
+		bad = append(bad, memUpload("sts_emp_0790029C_2026.xml", string(raw)))
+		res, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: "0790029C", By: "paul", Files: bad[:3]})
+		require.NoError(t, err)
+		assert.Equal(t, 3, res.Rejected())
+		assert.Empty(t, res.Snapshots, "nothing accepted, nothing rebuilt")
+		for _, f := range res.Files {
+			assert.Equal(t, store.ImportRejected, f.Import.Outcome)
+			assert.Contains(t, f.Err.Error(), f.File, "the error names the file")
+		}
+		assert.Contains(t, res.Files[2].Err.Error(), "EDT_STS")
+
+		after, err := st.SnapshotAt(ctx, scope, "0790029C", time.Time{})
+		require.NoError(t, err)
+		assert.Equal(t, before.ID, after.ID, "refused files leave the snapshot alone")
+
+		list, _, err := st.ListImports(ctx, scope, store.ImportFilter{Outcome: store.ImportRejected})
+		require.NoError(t, err)
+		assert.Len(t, list, 3, "refused files are recorded with their error")
+
+		res, err = w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: w.neighbor, By: "paul", Files: bad[3:]})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Rejected())
+		assert.Contains(t, res.Files[0].Err.Error(), "0790029C")
+		assert.Contains(t, res.Files[0].Err.Error(), w.neighbor)
+	})
+}
+
+func TestImportFeedCoversEverySchoolOfTheAcademy(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := setup(t, st)
+		var feed []ingest.Upload
+		for _, p := range w.files[fixture.FileKind(fact.SourceENT)] {
+			feed = append(feed, upload(t, p))
+		}
+		require.NotEmpty(t, feed, "the generator writes a one-school feed")
+		_, err := w.im.Import(ctx, access.Schools(w.academy.ID, "0790029C"), importer.Request{Academy: w.academy, By: "paul", Files: feed})
+		assert.ErrorIs(t, err, apperr.ErrForbidden, "a school admin cannot import the academy feed")
+
+		res, err := w.im.Import(ctx, access.Academy(w.academy.ID), importer.Request{Academy: w.academy, By: "feed", Files: feed})
+		require.NoError(t, err)
+		require.Len(t, res.Files, 1)
+		require.NoError(t, res.Files[0].Err)
+		assert.Equal(t, 2, res.Files[0].Import.Schools, "both schools of the academy get a part")
+		require.Len(t, res.Snapshots, 2)
+		for _, sn := range res.Snapshots {
+			var snap fact.Snapshot
+			require.NoError(t, json.Unmarshal(sn.Facts, &snap))
+			require.Contains(t, snap.Sources, fact.SourceENT, sn.UAI)
+			assert.Equal(t, sn.UAI == "0790029C", snap.ENT.StructureFound, "%s: the neighbour is not in the feed", sn.UAI)
+		}
+	})
+}
