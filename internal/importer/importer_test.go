@@ -31,7 +31,7 @@ type world struct {
 	other    campaign.Academy
 	school   *fixture.School
 	files    map[fixture.FileKind][]string // paths by kind
-	neighbor string                         // another school of the academy
+	neighbor string                        // another school of the academy
 }
 
 func setup(t *testing.T, st *store.Store) world {
