@@ -51,6 +51,7 @@ var frameworks = []struct {
 	{[]string{"gorm.io/", "github.com/glebarez/", "github.com/jackc/", "github.com/pressly/goose", "modernc.org/sqlite", "github.com/lib/pq"}, "internal/store"},
 	{[]string{"github.com/go-co-op/gocron"}, "internal/schedule"},
 	{[]string{"github.com/open-policy-agent/opa"}, "internal/policy"},
+	{[]string{"github.com/prometheus/"}, "internal/metrics"},
 }
 
 // domain packages import only the standard library, golang.org/x/text and these internal
@@ -88,6 +89,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		{ImportPath: module + "/internal/notify", Imports: []string{"gorm.io/gorm", module + "/cmd/vigie"}},
 		{ImportPath: module + "/internal/store/storetest", Imports: []string{"gorm.io/gorm", "github.com/jackc/pgx/v5/stdlib"}},
 		{ImportPath: module + "/internal/ingest", Imports: []string{"golang.org/x/text/encoding", "encoding/xml", module + "/internal/fact"}},
+		{ImportPath: module + "/internal/httpapi", Imports: []string{"github.com/prometheus/client_golang/prometheus/promhttp"}},
 	}
 	assert.ElementsMatch(t, []string{
 		"internal/readiness imports github.com/open-policy-agent/opa/v1/rego: only internal/policy may",
@@ -96,6 +98,7 @@ func TestRulesCatchViolations(t *testing.T) {
 		"domain package internal/campaign imports github.com/google/uuid: domain packages import no third-party code",
 		"internal/notify imports gorm.io/gorm: only internal/store may",
 		"internal/notify imports github.com/vigie-edu/vigie/cmd/vigie: nothing imports cmd/",
+		"internal/httpapi imports github.com/prometheus/client_golang/prometheus/promhttp: only internal/metrics may",
 	}, violations(bad))
 }
 
