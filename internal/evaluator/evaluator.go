@@ -39,7 +39,13 @@ type Evaluator struct {
 	workers int
 
 	mu      sync.Mutex
-	engines map[*policy.Set]*readiness.Engine
+	engines map[engineKey]*readiness.Engine
+}
+
+// engineKey: one engine per compiled set and handover clock (academies may move the handover).
+type engineKey struct {
+	set    *policy.Set
+	timing readiness.Timing
 }
 
 // Options configure an Evaluator.
@@ -58,27 +64,36 @@ func New(st *store.Store, sets PolicySource, log *slog.Logger, opts Options) *Ev
 		opts.Timing = readiness.DefaultTiming()
 	}
 	return &Evaluator{st: st, sets: sets, timing: opts.Timing, log: log, now: opts.Now, workers: opts.Workers,
-		engines: map[*policy.Set]*readiness.Engine{}}
+		engines: map[engineKey]*readiness.Engine{}}
 }
 
 // batch is how many schools one transaction writes.
 const batch = 100
 
-func (ev *Evaluator) engine(ctx context.Context, academy campaign.Academy) (*readiness.Engine, error) {
+// engine returns the engine of the academy's policy set, on the handover clock of its campaign
+// calendar for the school year (so that to-do deadlines agree with the campaign forecast).
+func (ev *Evaluator) engine(ctx context.Context, scope access.Scope, academy campaign.Academy, year int) (*readiness.Engine, error) {
 	set, err := ev.sets.Set(ctx, academy)
 	if err != nil {
 		return nil, fmt.Errorf("policy set of academy %s: %w", academy.Code, err)
 	}
+	timing := ev.timing
+	if c, err := ev.st.Campaign(ctx, scope, academy.ID, year); err == nil && c.Calendar.HandoverTime > 0 {
+		timing.HandoverTime = c.Calendar.HandoverTime
+	} else if err != nil && !errors.Is(err, apperr.ErrNotFound) {
+		return nil, err
+	}
+	key := engineKey{set, timing}
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
-	if e, ok := ev.engines[set]; ok {
+	if e, ok := ev.engines[key]; ok {
 		return e, nil
 	}
-	e, err := readiness.NewEngine(set, readiness.WithTiming(ev.timing), readiness.WithLogger(ev.log))
+	e, err := readiness.NewEngine(set, readiness.WithTiming(timing), readiness.WithLogger(ev.log))
 	if err != nil {
 		return nil, err
 	}
-	ev.engines[set] = e
+	ev.engines[key] = e
 	return e, nil
 }
 
@@ -107,11 +122,11 @@ func (ev *Evaluator) RunSchool(ctx context.Context, scope access.Scope, academy 
 }
 
 func (ev *Evaluator) run(ctx context.Context, scope access.Scope, academy campaign.Academy, uai string, schools []campaign.School, trigger, by string) (store.Run, error) {
-	eng, err := ev.engine(ctx, academy)
+	now := ev.now()
+	eng, err := ev.engine(ctx, scope, academy, campaign.SchoolYearOf(now))
 	if err != nil {
 		return store.Run{}, err
 	}
-	now := ev.now()
 	began := time.Now()
 	run, err := ev.st.StartRun(ctx, scope, store.Run{AcademyID: academy.ID, UAI: uai, Trigger: trigger, RequestedBy: by,
 		PolicyVersion: eng.Set().Version(), StartedAt: now})

@@ -203,3 +203,29 @@ func firstUAI(m map[string]fixture.Truth) string {
 	sort.Strings(uais)
 	return uais[0]
 }
+
+// TestHandoverTimeFromTheCampaignCalendar: when a supervisor moves the daily handover, the
+// reports' deadlines follow it (the campaign forecast uses the same clock).
+func TestHandoverTimeFromTheCampaignCalendar(t *testing.T) {
+	st := storetest.SQLite(t)
+	ctx := context.Background()
+	s := seedAcademy(t, st)
+	scope := access.Academy(s.academy.ID)
+	year := campaign.SchoolYearOf(s.now)
+	_, err := st.CreateCampaign(ctx, scope, s.academy.ID, store.NewCampaign{SchoolYear: year}, store.SystemActor("test"))
+	require.NoError(t, err)
+	at := 7*time.Hour + 30*time.Minute
+	_, err = st.UpdateCalendar(ctx, scope, s.academy.ID, year, store.CalendarUpdate{HandoverTime: &at}, store.SystemActor("test"))
+	require.NoError(t, err)
+
+	ev := evaluator.New(st, national(t), storetest.Logger(t), evaluator.Options{Now: func() time.Time { return s.now }})
+	_, err = ev.RunAcademy(ctx, scope, s.academy, "manual", "test")
+	require.NoError(t, err)
+	res, err := st.SchoolResult(ctx, scope, firstUAI(s.truth), time.Time{})
+	require.NoError(t, err)
+	var rep readiness.Report
+	require.NoError(t, json.Unmarshal(res.Report, &rep))
+	h := rep.NextHandover.In(campaign.Paris)
+	assert.Equal(t, 7, h.Hour())
+	assert.Equal(t, 30, h.Minute())
+}
