@@ -210,7 +210,7 @@ func newEnv(t *testing.T, st *store.Store) *env {
 
 	logger := storetest.Logger(t)
 	e.srv, err = New(Deps{Store: st, Logger: logger, Version: "test", Authorizer: authz,
-		Importer: importer.New(st, logger, ingest.DefaultLimits(), nil), Evaluator: ev, Checks: cat,
+		Importer: importer.New(st, logger, ingest.DefaultLimits(), nil), Evaluator: ev, Checks: cat, Policies: testPolicies(t, st),
 		Options: Options{CookieSecure: false, DataDir: e.dataDir, UploadMaxBytes: 1 << 20}})
 	require.NoError(t, err)
 	e.http = httptest.NewServer(e.srv.Handler())

@@ -140,8 +140,8 @@ func (s *Server) routeTable() []route {
 		{http.MethodPost, api + "/users/:id/grants", ActionGrantCreate, s.createGrant, classNormal},
 		{http.MethodDelete, api + "/users/:id/grants/:grant", ActionGrantDelete, s.deleteGrant, classNormal},
 	}
-	// Campaign tracking, scheduled jobs and notifications: campaign.go.
-	return append(routes, s.campaignRoutes()...)
+	// Campaign tracking, scheduled jobs and notifications: campaign.go. Policy authoring: policies.go.
+	return append(append(routes, s.campaignRoutes()...), s.policyRoutes()...)
 }
 
 // maxJSONBody caps the body of every non-upload request.

@@ -119,6 +119,7 @@ func (e *env) targets() map[string]map[string]string {
 			vars[k] = v
 		}
 	}
+	e.policyTargets(t) // policies_test.go
 	return t
 }
 
@@ -132,7 +133,7 @@ func TestScenarioTable(t *testing.T) {
 		targets := e.targets()
 		covered := map[string]bool{}
 		n, cases := 0, 0
-		for _, sc := range append(scenarios(), campaignScenarios()...) { // campaign_test.go
+		for _, sc := range append(append(scenarios(), campaignScenarios()...), policyScenarios()...) { // campaign_test.go, policies_test.go
 			routeKey := sc.method + " " + strings.Split(sc.path, "?")[0]
 			covered[routeKey] = true
 			order := []string{"own", "sibling", "foreign"}
@@ -211,7 +212,7 @@ func openAPIPathToTemplate(p string) string {
 	case strings.Contains(p, "/users/:id"):
 		p = strings.Replace(p, ":id", "{user}", 1)
 	}
-	return p
+	return openAPIPath(p) // named parameters (:draft, :version) keep their name
 }
 
 // validateResponse checks a JSON body against the schema the OpenAPI document gives the

@@ -20,6 +20,7 @@ import (
 
 	"github.com/vigie-edu/vigie/internal/access"
 	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/authoring"
 	"github.com/vigie-edu/vigie/internal/campaign"
 	"github.com/vigie-edu/vigie/internal/importer"
 	"github.com/vigie-edu/vigie/internal/policy"
@@ -80,9 +81,10 @@ type Deps struct {
 	Version    string
 	Authorizer *policy.Authorizer // decides every API request
 	Importer   *importer.Importer
-	Evaluator  Evaluator        // nil: run triggers answer 503
-	Checks     policy.Catalogue // the check catalogue (national policy set)
-	OIDC       *auth.OIDC       // nil: OIDC login is off
+	Evaluator  Evaluator          // nil: run triggers answer 503
+	Checks     policy.Catalogue   // the check catalogue (national policy set)
+	OIDC       *auth.OIDC         // nil: OIDC login is off
+	Policies   *authoring.Service // policy authoring; nil: its routes answer 503
 	Options    Options
 	Now        func() time.Time // nil: time.Now
 	// Tracker is the campaign tracker (step states, attestations); nil: the school page

@@ -25,7 +25,7 @@ role_actions := {
 	},
 	"policy_author": {
 		"academy.read",
-		"policy.read", "policy.edit", "policy.test", "policy.preview", "policy.publish",
+		"policy.read", "policy.edit", "policy.test", "policy.preview", "policy.publish", "policy.rollback",
 	},
 	"school_admin": {
 		"academy.read",

@@ -128,3 +128,17 @@ test_policy_author_does_not_see_schools if {
 	not allow with input as req(author, "school.list", "poitiers", "")
 	allow with input as req(author, "academy.read", "poitiers", "")
 }
+
+test_policy_authoring_stays_in_the_academy if {
+	every action in ["policy.read", "policy.edit", "policy.test", "policy.preview", "policy.publish", "policy.rollback"] {
+		allow with input as req(author, action, "poitiers", "")
+		not allow with input as req(author, action, "limoges", "")
+		not allow with input as req(school_admin, action, "poitiers", "")
+		not allow with input as req(platform, action, "poitiers", "")
+	}
+	allow with input as req(supervisor, "policy.read", "poitiers", "")
+	not allow with input as req(supervisor, "policy.read", "limoges", "")
+	every action in ["policy.edit", "policy.test", "policy.preview", "policy.publish", "policy.rollback"] {
+		not allow with input as req(supervisor, action, "poitiers", "")
+	}
+}
