@@ -8,6 +8,7 @@ import (
 
 	"github.com/vigie-edu/vigie/internal/access"
 	"github.com/vigie-edu/vigie/internal/auth"
+	"github.com/vigie-edu/vigie/internal/authoring"
 	"github.com/vigie-edu/vigie/internal/demo"
 	"github.com/vigie-edu/vigie/internal/evaluator"
 	"github.com/vigie-edu/vigie/internal/httpapi"
@@ -55,7 +56,11 @@ func cmdServe(ctx context.Context, e env) error {
 		return fmt.Errorf("readiness policies: %w", err)
 	}
 
-	sets := evaluator.NewNationalSource(readinessFiles, policy.WithLogger(log))
+	// Each academy is evaluated with its published policy version (compiled once per version),
+	// or the national defaults until it publishes one; authors draft, check, preview,
+	// publish and roll back through the authoring service.
+	sets := authoring.NewSource(st, readinessFiles, log, policy.WithLogger(log))
+	policyAuthoring := authoring.New(st, sets, log, authoring.Options{})
 
 	// Campaign tracking and the scheduled jobs (drop folders, daily evaluation, digest,
 	// retention): cmd/vigie/schedule.go.
@@ -113,6 +118,7 @@ func cmdServe(ctx context.Context, e env) error {
 		Importer:     importer.New(st, log, ingest.DefaultLimits(), nil),
 		Evaluator:    evaluator.New(st, sets, log, evaluator.Options{}),
 		Checks:       national.Catalogue(),
+		Policies:     policyAuthoring,
 		OIDC:         oidc,
 		Tracker:      tr,
 		DemoAccounts: demoAccounts,
