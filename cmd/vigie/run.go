@@ -47,6 +47,7 @@ func commands() []command {
 		{"import", "import export files: import --academy CODE [--uai UAI] FILE...", cmdImport},
 		{"schools", "manage the schools registry: schools import --academy CODE FILE.csv", cmdSchools},
 		{"users", "manage accounts: users list|create|grant|revoke|token", cmdUsers},
+		{"policy", "work on a policy set on disk: policy test|check|fmt DIR|BUNDLE.tar.gz", cmdPolicy},
 		{"version", "print the version", cmdVersion},
 	}
 }
