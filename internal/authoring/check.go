@@ -157,6 +157,8 @@ func (s *Service) check(ctx context.Context, academy campaign.Academy, c store.P
 // fail. It matches apperr.ErrInvalid: the author can fix it.
 type GateError struct {
 	Report *CheckReport
+	// What was refused, in French; default "publication refusée".
+	What string
 }
 
 func (e *GateError) Error() string {
@@ -176,7 +178,11 @@ func (e *GateError) Error() string {
 			why = append(why, fmt.Sprintf("%d test(s) Rego en échec", t.Failed+t.Errored))
 		}
 	}
-	return "publication refusée : " + strings.Join(why, " ; ")
+	what := e.What
+	if what == "" {
+		what = "publication refusée"
+	}
+	return what + " : " + strings.Join(why, " ; ")
 }
 
 // Is makes a GateError match apperr.ErrInvalid.

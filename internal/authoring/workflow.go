@@ -194,7 +194,7 @@ func (s *Service) draftSet(ctx context.Context, academy campaign.Academy, d stor
 	set, err := s.compiled(ctx, academy, d.Content, draftLabel(d))
 	var ce *policy.CompileError
 	if errors.As(err, &ce) {
-		return nil, &GateError{Report: &CheckReport{Problems: ce.Problems, Strict: []policy.Problem{}, Lint: []policy.Finding{}}}
+		return nil, &GateError{What: "évaluation impossible", Report: &CheckReport{Problems: ce.Problems, Strict: []policy.Problem{}, Lint: []policy.Finding{}}}
 	}
 	return set, err
 }
@@ -293,7 +293,7 @@ func (s *Service) PreviewRollback(ctx context.Context, scope access.Scope, acade
 	after, err := s.compiled(ctx, academy, v.Content, versionLabel(academy, v.Number, s.source.NationalVersion()))
 	var ce *policy.CompileError
 	if errors.As(err, &ce) {
-		return nil, &GateError{Report: &CheckReport{Problems: ce.Problems}}
+		return nil, &GateError{What: "retour impossible", Report: &CheckReport{Problems: ce.Problems}}
 	}
 	if err != nil {
 		return nil, err
@@ -324,7 +324,7 @@ func (s *Service) Rollback(ctx context.Context, scope access.Scope, academy camp
 		return nil, err
 	}
 	if !rep.OK {
-		return nil, &GateError{Report: rep}
+		return nil, &GateError{What: "retour refusé", Report: rep}
 	}
 	before, current, err := s.source.Published(ctx, academy)
 	if err != nil {
