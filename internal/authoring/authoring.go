@@ -33,7 +33,7 @@ type Options struct {
 	Workers       int              // evaluation workers of a preview; 0: GOMAXPROCS
 	PreviewBudget time.Duration    // a whole preview; default 2 minutes
 	EvalTimeout   time.Duration    // one school's evaluation; default policy.DefaultTimeout
-	TestTimeout   time.Duration    // one Rego test; default 5 s
+	TestTimeout   time.Duration    // one Rego test; default 10 s
 	Now           func() time.Time // nil: time.Now
 }
 
@@ -48,7 +48,7 @@ func (o *Options) defaults() {
 		o.EvalTimeout = policy.DefaultTimeout
 	}
 	if o.TestTimeout <= 0 {
-		o.TestTimeout = 5 * time.Second
+		o.TestTimeout = 10 * time.Second
 	}
 	if o.Now == nil {
 		o.Now = time.Now

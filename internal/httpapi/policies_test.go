@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strconv"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,7 +26,7 @@ func testPolicies(t testing.TB, st *store.Store) *authoring.Service {
 	files, err := policy.LoadFS(policies.FS, policies.ReadinessDir)
 	require.NoError(t, err)
 	log := storetest.Logger(t)
-	return authoring.New(st, authoring.NewSource(st, files, log), log, authoring.Options{Workers: 2})
+	return authoring.New(st, authoring.NewSource(st, files, log), log, authoring.Options{Workers: 2, TestTimeout: time.Minute})
 }
 
 // policyScenarios are the scenario-table lines of policy authoring: authors of Poitiers do
