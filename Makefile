@@ -1,8 +1,12 @@
 # Vigie. `make run` starts the demo; `make test` runs every test (needs PostgreSQL, see README).
 GO ?= go
 PKGS := ./...
+# Vendored front-end libraries (frontend/static/vendor/*/VERSION); change a version here and
+# run its target to refresh the files.
+DSFR_VERSION ?= 1.15.3
+EDITOR_VERSION ?= 5.65.20
 
-.PHONY: all build run test vet fmt-check lint bench fuzz clean
+.PHONY: all build run test test-go test-e2e e2e-setup vet fmt-check lint bench fuzz clean vendor-dsfr vendor-editor
 
 all: build
 
@@ -10,7 +14,7 @@ build:
 	CGO_ENABLED=0 $(GO) build -o bin/vigie ./cmd/vigie
 
 run: build
-	./bin/vigie serve --demo
+	./bin/vigie serve --demo --cookie-secure=false
 
 vet:
 	$(GO) vet $(PKGS)
@@ -21,8 +25,27 @@ fmt-check:
 lint: vet fmt-check
 	$(GO) tool staticcheck $(PKGS)
 
+# The Go tests, then the browser tests (headless Chromium against a real `vigie serve --demo`).
 test: lint
 	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+	$(MAKE) test-e2e
+
+test-go: lint
+	$(GO) test -race -count=1 -timeout 20m $(PKGS)
+
+# Installs Debian's chromium when missing (as root) and the npm packages of frontend/e2e.
+e2e-setup:
+	frontend/e2e/setup.sh
+
+# Browser tests; screenshots and accessibility results land in frontend/e2e/artifacts/.
+test-e2e: build e2e-setup
+	cd frontend/e2e && VIGIE_BIN=$(CURDIR)/bin/vigie npm test
+
+vendor-dsfr:
+	frontend/vendor.sh dsfr $(DSFR_VERSION)
+
+vendor-editor:
+	frontend/vendor.sh editor $(EDITOR_VERSION)
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m $(PKGS)

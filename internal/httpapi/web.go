@@ -311,6 +311,8 @@ var flashMessages = map[string]string{
 	"grant":       "L’habilitation est enregistrée.",
 	"revoked":     "L’habilitation est retirée.",
 	"academy":     "L’académie est créée.",
+	"publie":      "Le brouillon est publié : les établissements seront évalués avec cette version dès la prochaine évaluation.",
+	"retour":      "La version choisie est de nouveau en vigueur.",
 }
 
 // isPage tells whether a request is for a page (HTML) rather than the API, a probe, a static

@@ -93,10 +93,8 @@ func (s *Server) pageAdminGrant(c *echo.Context) error {
 	if err != nil {
 		return s.adminInput(c, err)
 	}
-	gr := access.Grant{UserID: id, Role: role}
-	for _, u := range strings.FieldsFunc(c.FormValue("uais"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' }) {
-		gr.UAIs = append(gr.UAIs, u)
-	}
+	gr := access.Grant{UserID: id, Role: role,
+		UAIs: strings.FieldsFunc(c.FormValue("uais"), func(r rune) bool { return r == ',' || r == ' ' || r == '\n' || r == '\r' })}
 	if code := c.FormValue("academie"); code != "" && role != access.PlatformAdmin {
 		a, err := s.deps.Store.AcademyByCode(ctx, scope, code)
 		if err != nil {

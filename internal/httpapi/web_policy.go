@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -27,60 +28,168 @@ import (
 // lines, the Rego tests, and the impact preview: the draft evaluated on every school's latest
 // facts, compared with the results in force.
 
-// policyFiles returns the readiness modules the academy is evaluated with.
-func policyFiles() ([]policy.File, error) {
-	return policy.LoadFS(policies.FS, policies.ReadinessDir)
+// policyFiles returns the readiness modules of the set in force for the academy: the national
+// modules with the academy's published files over them.
+func (s *Server) policyFiles(ctx context.Context, g *grant) ([]policy.File, error) {
+	if s.deps.Policies == nil {
+		return policy.LoadFS(policies.FS, policies.ReadinessDir)
+	}
+	st, err := s.deps.Policies.State(ctx, g.scope, g.academy)
+	if err != nil {
+		return nil, err
+	}
+	content := store.PolicyContent{}
+	if st.PublishedID != 0 {
+		v, err := s.deps.Policies.Version(ctx, g.scope, g.academy, st.PublishedID)
+		if err != nil {
+			return nil, err
+		}
+		content = v.Content
+	}
+	return s.deps.Policies.Source().Files(content), nil
 }
 
 type moduleRef struct {
-	Path    string
-	Test    bool
-	Current bool
-	Href    string
+	Path     string
+	Current  bool
+	Changed  bool // the draft or the academy changed the national module
+	Href     string
+	TestHref string // its tests module, when there is one
+}
+
+// draftData is what the editor's script needs of the open draft.
+type draftData struct {
+	ID        int64             `json:"id"`
+	Revision  int               `json:"revision"`
+	Title     string            `json:"title"`
+	Files     map[string]string `json:"files"`
+	Overrides map[string]any    `json:"overrides"`
+	API       string            `json:"api"`
+}
+
+// versionView is a published version with its differences from its parent.
+type versionView struct {
+	store.PolicyVersion
+	InForce bool
+	Diff    []diffFile
 }
 
 type policiesPage struct {
-	Academy  campaign.Academy
-	Base     string
-	Modules  []moduleRef
-	Module   string
-	Text     string
-	Checks   []policy.Check
-	CanEdit  bool
-	CanTest  bool
-	CanPrev  bool
-	CheckURL string
-	TestURL  string
-	PrevURL  string
+	Academy      campaign.Academy
+	Base         string
+	Modules      []moduleRef
+	Module       string
+	Text         string
+	Checks       []policy.Check
+	Modes        map[string]string // check id -> enforce, monitor or off in the open draft
+	CanEdit      bool
+	CanTest      bool
+	CanPrev      bool
+	CanPublish   bool
+	CanRollback  bool
+	CheckURL     string
+	TestURL      string
+	PrevURL      string
+	API          string // the authoring API of the academy ("" when off)
+	Authoring    bool
+	Draft        *store.PolicyDraft
+	DraftData    *draftData
+	Editable     bool // the open draft belongs to the user and is not published
+	Drafts       []store.PolicyDraft
+	Versions     []versionView
+	Publications []store.PolicyPublication
+	InForce      string
+	User         string
 }
 
-// pagePolicies shows the editor on one module (?module=path, default the first check).
+// pagePolicies shows the editor on one module (?module=path, default the groups check) of the
+// set in force or of a draft (?brouillon=id), the drafts, the versions with their differences
+// and the publications.
 func (s *Server) pagePolicies(c *echo.Context) error {
 	g := grantOf(c)
-	files, err := policyFiles()
+	ctx := c.Request().Context()
+	base := "/academies/" + url.PathEscape(g.academy.Code) + "/regles"
+	out := policiesPage{Academy: g.academy, Base: base, Checks: s.deps.Checks.Checks, Modes: map[string]string{},
+		CheckURL: base + "/verifier", TestURL: base + "/tests", PrevURL: base + "/apercu", User: principalOf(c).user.Login}
+	files, err := s.policyFiles(ctx, g)
 	if err != nil {
 		return err
 	}
-	base := "/academies/" + url.PathEscape(g.academy.Code) + "/regles"
-	out := policiesPage{Academy: g.academy, Base: base, Checks: s.deps.Checks.Checks,
-		CheckURL: base + "/verifier", TestURL: base + "/tests", PrevURL: base + "/apercu"}
-	want := c.QueryParam("module")
-	if want == "" {
-		for _, f := range files {
-			if strings.Contains(f.Path, "groups_populated") && !strings.HasSuffix(f.Path, "_test.rego") {
-				want = f.Path
-				break
+	national := map[string]string{}
+	if s.deps.Policies != nil {
+		out.Authoring = true
+		out.API = "/api/v1/academies/" + url.PathEscape(g.academy.Code) + "/policies"
+		for _, f := range s.deps.Policies.Source().NationalFiles() {
+			national[f.Path] = string(f.Text)
+		}
+		if err := s.policyHistory(c, g, &out); err != nil {
+			return err
+		}
+		if v := c.QueryParam("brouillon"); v != "" {
+			id, err := strconv.ParseInt(v, 10, 64)
+			if err != nil {
+				return fmt.Errorf("draft %q: %w", v, apperr.ErrNotFound)
+			}
+			d, err := s.deps.Policies.Draft(ctx, g.scope, g.academy, id)
+			if err != nil {
+				return err
+			}
+			out.Draft = &d
+			files = s.deps.Policies.Source().Files(d.Content)
+			p := principalOf(c)
+			out.Editable = d.PublishedVersionID == 0 && (d.OwnerID == p.user.ID || (d.OwnerID == 0 && d.Owner == p.user.Login))
+			overrides := d.Content.Overrides
+			if overrides == nil {
+				overrides = map[string]any{}
+			}
+			dfiles := d.Content.Files
+			if dfiles == nil {
+				dfiles = map[string]string{}
+			}
+			out.DraftData = &draftData{ID: d.ID, Revision: d.Revision, Title: d.Title, Files: dfiles, Overrides: overrides,
+				API: out.API + "/drafts/" + strconv.FormatInt(d.ID, 10)}
+			if checks, ok := overrides["checks"].(map[string]any); ok {
+				for id, v := range checks {
+					if m, ok := v.(map[string]any); ok {
+						if mode, ok := m["mode"].(string); ok {
+							out.Modes[id] = mode
+						}
+					}
+				}
 			}
 		}
+	}
+	want := c.QueryParam("module")
+	if want == "" {
+		want = "readiness/siecle/groups_populated.rego"
+	}
+	tests := map[string]bool{}
+	for _, f := range files {
+		if strings.HasSuffix(f.Path, "_test.rego") {
+			tests[f.Path] = true
+		}
+	}
+	link := func(path string) string {
+		q := url.Values{"module": {path}}
+		if out.Draft != nil {
+			q.Set("brouillon", strconv.FormatInt(out.Draft.ID, 10))
+		}
+		return base + "?" + q.Encode()
 	}
 	for _, f := range files {
 		if !strings.HasSuffix(f.Path, ".rego") {
 			continue
 		}
-		m := moduleRef{Path: f.Path, Test: strings.HasSuffix(f.Path, "_test.rego"), Current: f.Path == want,
-			Href: base + "?module=" + url.QueryEscape(f.Path)}
-		if m.Current {
+		if f.Path == want {
 			out.Module, out.Text = f.Path, string(f.Text)
+		}
+		if tests[f.Path] {
+			continue
+		}
+		m := moduleRef{Path: f.Path, Current: f.Path == want, Href: link(f.Path), Changed: national[f.Path] != string(f.Text)}
+		if tp := strings.TrimSuffix(f.Path, ".rego") + "_test.rego"; tests[tp] {
+			m.TestHref = link(tp)
+			m.Current = m.Current || tp == want
 		}
 		out.Modules = append(out.Modules, m)
 	}
@@ -90,25 +199,73 @@ func (s *Server) pagePolicies(c *echo.Context) error {
 	for _, a := range []struct {
 		action Action
 		dst    *bool
-	}{{webPolicyEdit, &out.CanEdit}, {webPolicyTest, &out.CanTest}, {webPolicyPrev, &out.CanPrev}} {
+	}{{webPolicyEdit, &out.CanEdit}, {webPolicyTest, &out.CanTest}, {webPolicyPrev, &out.CanPrev},
+		{ActionPolicyPublish, &out.CanPublish}, {ActionPolicyRollback, &out.CanRollback}} {
 		if *a.dst, err = s.may(c, a.action, g.academy.Code, ""); err != nil {
 			return err
 		}
 	}
-	return s.render(c, http.StatusOK, "policies", "Règles de l’académie", out)
+	title := "Règles de l’académie"
+	if out.Draft != nil {
+		title = "Brouillon n° " + strconv.FormatInt(out.Draft.ID, 10) + " – règles"
+	}
+	return s.render(c, http.StatusOK, "policies", title, out)
+}
+
+// maxVersionsShown bounds the versions whose differences the editor page computes.
+const maxVersionsShown = 8
+
+// policyHistory fills the drafts, the versions (with their differences from their parent)
+// and the publications of the academy.
+func (s *Server) policyHistory(c *echo.Context, g *grant, out *policiesPage) error {
+	ctx := c.Request().Context()
+	st, err := s.deps.Policies.State(ctx, g.scope, g.academy)
+	if err != nil {
+		return err
+	}
+	out.InForce, out.Publications = st.PublishedVersion, st.Publications
+	for _, d := range st.Drafts {
+		if d.PublishedVersionID == 0 {
+			out.Drafts = append(out.Drafts, d)
+		}
+	}
+	national := store.PolicyContent{}
+	for i, v := range st.Versions {
+		if i == maxVersionsShown {
+			break
+		}
+		full, err := s.deps.Policies.Version(ctx, g.scope, g.academy, v.ID)
+		if err != nil {
+			return err
+		}
+		parent := national
+		if v.ParentID != 0 {
+			p, err := s.deps.Policies.Version(ctx, g.scope, g.academy, v.ParentID)
+			if err != nil {
+				return err
+			}
+			parent = p.Content
+		}
+		src := s.deps.Policies.Source()
+		out.Versions = append(out.Versions, versionView{PolicyVersion: v, InForce: v.ID == st.PublishedID,
+			Diff: diffSets(src.Files(parent), src.Files(full.Content), parent.Overrides, full.Content.Overrides)})
+	}
+	return nil
 }
 
 // draftRequest is the editor's draft: one module changed, the others as in force.
 type draftRequest struct {
 	Module string `json:"module"`
 	Text   string `json:"text"`
+	Draft  int64  `json:"draft,omitempty"` // the open draft, whose other files are used
 }
 
 // maxDraftBytes caps the edited module.
 const maxDraftBytes = 512 << 10
 
-// draftFiles reads the draft of the request and returns the set's files with it.
-func draftFiles(c *echo.Context) ([]policy.File, draftRequest, error) {
+// draftFiles reads the draft of the request and returns the set's files with it: the set in
+// force, or the open draft's files (Draft), with the edited module.
+func (s *Server) draftFiles(c *echo.Context) ([]policy.File, draftRequest, error) {
 	var in draftRequest
 	if err := decode(c, &in); err != nil {
 		return nil, in, err
@@ -116,9 +273,17 @@ func draftFiles(c *echo.Context) ([]policy.File, draftRequest, error) {
 	if len(in.Text) > maxDraftBytes {
 		return nil, in, apperr.Invalid("module %s: more than %d bytes", in.Module, maxDraftBytes)
 	}
-	files, err := policyFiles()
+	files, err := s.policyFiles(c.Request().Context(), grantOf(c))
 	if err != nil {
 		return nil, in, err
+	}
+	if in.Draft != 0 && s.deps.Policies != nil {
+		g := grantOf(c)
+		d, err := s.deps.Policies.Draft(c.Request().Context(), g.scope, g.academy, in.Draft)
+		if err != nil {
+			return nil, in, err
+		}
+		files = s.deps.Policies.Source().Files(d.Content)
 	}
 	i := slices.IndexFunc(files, func(f policy.File) bool { return f.Path == in.Module })
 	if i < 0 {
@@ -149,7 +314,7 @@ type checkAnswer struct {
 // pagePolicyCheck compiles the set with the draft and answers its problems with positions:
 // errors (the set does not compile) and warnings (OPA's strict mode).
 func (s *Server) pagePolicyCheck(c *echo.Context) error {
-	files, in, err := draftFiles(c)
+	files, in, err := s.draftFiles(c)
 	if err != nil {
 		return err
 	}
@@ -186,7 +351,7 @@ type testAnswer struct {
 
 // pagePolicyTests runs the Rego tests of the set with the draft.
 func (s *Server) pagePolicyTests(c *echo.Context) error {
-	files, _, err := draftFiles(c)
+	files, _, err := s.draftFiles(c)
 	if err != nil {
 		return err
 	}
@@ -236,7 +401,7 @@ type impactAnswer struct {
 // and lists the schools whose status or checks would change.
 func (s *Server) pagePolicyPreview(c *echo.Context) error {
 	g := grantOf(c)
-	files, _, err := draftFiles(c)
+	files, _, err := s.draftFiles(c)
 	if err != nil {
 		return err
 	}

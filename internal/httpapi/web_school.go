@@ -65,6 +65,8 @@ type schoolPage struct {
 	CanAttest  bool
 	UploadURL  string
 	Supervisor bool
+	// NextHandover is the next time the ENT directory reaches the GAR, from now.
+	NextHandover time.Time
 }
 
 // pageSchool is the school page: its status, the to-do list in order with for each item what
@@ -79,7 +81,7 @@ func (s *Server) pageSchool(c *echo.Context) error {
 		return err
 	}
 	base := "/academies/" + url.PathEscape(g.academy.Code) + "/etablissements/" + url.PathEscape(g.uai)
-	out := schoolPage{Academy: g.academy, Base: base, School: st,
+	out := schoolPage{Academy: g.academy, Base: base, School: st, NextHandover: readiness.DefaultTiming().NextHandover(s.now()),
 		UploadURL: "/api/v1/academies/" + url.PathEscape(g.academy.Code) + "/schools/" + url.PathEscape(g.uai) + "/imports"}
 	if v := c.QueryParam("au"); v != "" {
 		if out.At, err = time.Parse(time.RFC3339, v); err != nil {
