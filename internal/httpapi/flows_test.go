@@ -164,7 +164,7 @@ func TestRoutesHaveKnownActions(t *testing.T) {
 	for _, r := range s.routes {
 		require.NotEmpty(t, r.action, "%s %s", r.method, r.path)
 		if r.action == ActionPublic {
-			assert.True(t, slices.Contains([]string{"/healthz", "/readyz", api + "/openapi.json", api + "/auth/login",
+			assert.True(t, slices.Contains([]string{"/healthz", "/readyz", "/metrics", api + "/openapi.json", api + "/auth/login",
 				api + "/auth/oidc/login", api + "/auth/oidc/callback", api + "/unsubscribe/:token"}, r.path), "unexpected public route %s", r.path)
 			continue
 		}

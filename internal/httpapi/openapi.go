@@ -106,6 +106,9 @@ func opDocs() map[string]opDoc {
 	for k, v := range campaignOpDocs() { // campaign.go
 		docs[k] = v
 	}
+	for k, v := range opsOpDocs() { // ops.go
+		docs[k] = v
+	}
 	for k, v := range policyOpDocs() { // policies_openapi.go
 		docs[k] = v
 	}

@@ -59,6 +59,7 @@ const (
 	classNormal class = iota // JSON bodies up to 1 MiB, the configured request timeout
 	classUpload              // multipart uploads up to the configured size, the long timeout
 	classLong                // small bodies, the long timeout (evaluation runs)
+	classOps                 // operators' routes (/metrics): no session or API token, the handler checks its own
 )
 
 // route is one line of the route table.
@@ -140,8 +141,9 @@ func (s *Server) routeTable() []route {
 		{http.MethodPost, api + "/users/:id/grants", ActionGrantCreate, s.createGrant, classNormal},
 		{http.MethodDelete, api + "/users/:id/grants/:grant", ActionGrantDelete, s.deleteGrant, classNormal},
 	}
-	// Campaign tracking, scheduled jobs and notifications: campaign.go. Policy authoring: policies.go.
-	return append(append(routes, s.campaignRoutes()...), s.policyRoutes()...)
+	// Campaign tracking, scheduled jobs and notifications: campaign.go. Policy authoring:
+	// policies.go. Metrics: ops.go.
+	return append(append(append(routes, s.campaignRoutes()...), s.policyRoutes()...), s.opsRoutes()...)
 }
 
 // maxJSONBody caps the body of every non-upload request.
@@ -164,6 +166,9 @@ func (s *Server) install() error {
 			body, timeout = s.opts.UploadMaxBytes, s.opts.LongTimeout
 		case classLong:
 			timeout = s.opts.LongTimeout
+		case classOps:
+			s.echo.Add(r.method, r.path, r.h, s.limits(body, timeout))
+			continue
 		}
 		s.echo.Add(r.method, r.path, r.h, s.limits(body, timeout), s.authenticate, s.csrf, s.authorize(r))
 	}

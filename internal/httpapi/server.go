@@ -92,6 +92,11 @@ type Deps struct {
 	Tracker *tracker.Tracker
 	// DemoAccounts are shown on the login page; set in demo mode only.
 	DemoAccounts []DemoAccount
+	// Metrics serves /metrics (nil: 404); with MetricsToken set, only to that bearer token.
+	Metrics      http.Handler
+	MetricsToken string
+	// Observer sees every request (metrics); zero: nothing observes.
+	Observer Observer
 }
 
 // Server serves Vigie over HTTP.
@@ -131,7 +136,7 @@ func New(deps Deps) (*Server, error) {
 		return nil, err
 	}
 	e.HTTPErrorHandler = s.handleError
-	e.Use(s.requestID, s.accessLog, s.recoverPanic, s.secureHeaders)
+	e.Use(s.requestID, s.observe, s.accessLog, s.recoverPanic, s.secureHeaders)
 	if err = s.install(); err != nil {
 		return nil, err
 	}
