@@ -142,7 +142,7 @@ func lcsDiff(a, b []string) []diffLine {
 			out = append(out, diffLine{Kind: " ", Text: b[j], Line: j + 1})
 			i++
 			j++
-		case j < m && (i == n || lcs[i][j+1] >= lcs[i+1][j]):
+		case j < m && (i == n || lcs[i][j+1] > lcs[i+1][j]):
 			out = append(out, diffLine{Kind: "+", Text: b[j], Line: j + 1})
 			j++
 		default:

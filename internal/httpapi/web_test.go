@@ -5,14 +5,19 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/authoring"
+	"github.com/vigie-edu/vigie/internal/policy"
 	"github.com/vigie-edu/vigie/internal/store"
 	"github.com/vigie-edu/vigie/internal/store/storetest"
+	"github.com/vigie-edu/vigie/policies"
 )
 
 // form posts a urlencoded form with a browser client.
@@ -240,4 +245,73 @@ func TestStaticFiles(t *testing.T) {
 	assert.Equal(t, http.StatusNotModified, resp.status)
 	resp = e.do(nil, request{method: http.MethodGet, path: "/static/../embed.go"})
 	assert.Equal(t, http.StatusNotFound, resp.status)
+}
+
+func TestPagePolicyEditorWithDrafts(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	svc := testPolicies(t, e.st)
+	e.srv.deps.Policies = svc
+	ctx := t.Context()
+	by := store.Actor{UserID: e.ids["user:aut"], Login: "aut"}
+	scope := access.Academy(e.poit.ID)
+	d, err := svc.CreateDraft(ctx, scope, e.poit, authoring.NewDraft{Title: "Absents"}, by)
+	require.NoError(t, err)
+	const module = "readiness/links/absent_ratio.rego"
+	files, err := policy.LoadFS(policies.FS, policies.ReadinessDir)
+	require.NoError(t, err)
+	var text string
+	for _, f := range files {
+		if f.Path == module {
+			text = string(f.Text) + "\n# seuil revu par l'académie\n"
+		}
+	}
+	require.NotEmpty(t, text)
+	d, rep, err := svc.SaveDraft(ctx, scope, e.poit, d.ID, authoring.DraftUpdate{Title: "Absents", Revision: d.Revision,
+		Files:     map[string]string{module: text},
+		Overrides: map[string]any{"checks": map[string]any{"links.absent_ratio": map[string]any{"mode": "monitor"}}}}, by)
+	require.NoError(t, err)
+	require.True(t, rep.Compiles, "%+v", rep.Problems)
+
+	page := e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers/regles?brouillon=" + strconv.FormatInt(d.ID, 10) + "&module=" + url.QueryEscape(module), token: e.tokens["aut"]})
+	require.Equal(t, http.StatusOK, page.status)
+	body := string(page.body)
+	assert.Contains(t, body, "Brouillon n° "+strconv.FormatInt(d.ID, 10))
+	assert.Contains(t, body, "seuil revu par l&#39;académie", "the draft's module, not the national one")
+	assert.Regexp(t, `absent_ratio\.rego <span class="vg-muted">\(modifié\)`, body)
+	assert.Regexp(t, `id="mode-links\.absent_ratio"[^>]*>.*<option value="monitor" selected>`, body)
+	assert.Contains(t, body, `id="bouton-enregistrer"`, "its owner may save it")
+	assert.Contains(t, body, `id="formulaire-publier"`)
+	// A supervisor reads it, without the controls.
+	page = e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers/regles?brouillon=" + strconv.FormatInt(d.ID, 10), token: e.tokens["sup"]})
+	require.Equal(t, http.StatusOK, page.status)
+	assert.NotContains(t, string(page.body), `id="bouton-enregistrer"`)
+	assert.NotContains(t, string(page.body), `id="formulaire-publier"`)
+
+	// Published, it is the version in force, with its differences in the history.
+	_, err = svc.Publish(ctx, scope, e.poit, d.ID, "Absents en surveillance", by)
+	require.NoError(t, err)
+	page = e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers/regles", token: e.tokens["aut"]})
+	require.Equal(t, http.StatusOK, page.status)
+	body = string(page.body)
+	assert.Contains(t, body, "Version 1 (en vigueur) — aut")
+	assert.Contains(t, body, "Absents en surveillance")
+	assert.Contains(t, body, "<code>"+module+"</code> : +2 −0")
+	assert.Contains(t, body, "# seuil revu par l&#39;académie")
+	assert.Contains(t, body, "configuration (surcharges)")
+}
+
+func TestDiffText(t *testing.T) {
+	a := "a\nb\nc\nd\ne\nf\ng\nh\n"
+	b := "a\nb\nc\nD\ne\nf\ng\nh\ni\n"
+	d, ok := diffText("x", a, b)
+	require.True(t, ok)
+	assert.Equal(t, 2, d.Added)
+	assert.Equal(t, 1, d.Removed)
+	var got []string
+	for _, l := range d.Lines {
+		got = append(got, l.Kind+l.Text)
+	}
+	assert.Equal(t, []string{" b", " c", "-d", "+D", " e", " f", " g", " h", "+i"}, got)
+	_, ok = diffText("x", a, a)
+	assert.False(t, ok)
 }
