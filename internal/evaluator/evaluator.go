@@ -37,6 +37,7 @@ type Evaluator struct {
 	log     *slog.Logger
 	now     func() time.Time
 	workers int
+	observe func(Observation)
 
 	mu      sync.Mutex
 	engines map[engineKey]*readiness.Engine
@@ -53,6 +54,17 @@ type Options struct {
 	Timing  readiness.Timing // zero: readiness.DefaultTiming()
 	Now     func() time.Time // nil: time.Now
 	Workers int              // 0: GOMAXPROCS
+	// Observe, when set, sees every run once it is closed (the place for metrics).
+	Observe func(Observation)
+}
+
+// Observation is a closed run as the metrics see it.
+type Observation struct {
+	Academy campaign.Academy
+	UAI     string        // empty: the whole academy
+	Schools int           // schools evaluated (0 when the run failed)
+	Elapsed time.Duration // wall-clock time of the run
+	Err     error         // why the run failed; nil when done
 }
 
 // New returns an Evaluator.
@@ -64,7 +76,7 @@ func New(st *store.Store, sets PolicySource, log *slog.Logger, opts Options) *Ev
 		opts.Timing = readiness.DefaultTiming()
 	}
 	return &Evaluator{st: st, sets: sets, timing: opts.Timing, log: log, now: opts.Now, workers: opts.Workers,
-		engines: map[engineKey]*readiness.Engine{}}
+		observe: opts.Observe, engines: map[engineKey]*readiness.Engine{}}
 }
 
 // batch is how many schools one transaction writes.
@@ -142,6 +154,13 @@ func (ev *Evaluator) run(ctx context.Context, scope access.Scope, academy campai
 		defer cancel()
 	}
 	done, err := ev.st.FinishRunAt(fctx, scope, run.ID, now.Add(time.Since(began)), runErr)
+	if ev.observe != nil {
+		o := Observation{Academy: academy, UAI: uai, Schools: done.Schools, Elapsed: time.Since(began), Err: errors.Join(runErr, err)}
+		if o.Err != nil {
+			o.Schools = 0
+		}
+		ev.observe(o)
+	}
 	if err != nil {
 		return store.Run{}, errors.Join(runErr, err)
 	}

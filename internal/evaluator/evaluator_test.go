@@ -155,9 +155,17 @@ func TestImportAndEvaluateGeneratedAcademy(t *testing.T) {
 	storetest.Each(t, func(t *testing.T, st *store.Store) {
 		ctx := context.Background()
 		s := seedAcademy(t, st)
-		ev := evaluator.New(st, national(t), storetest.Logger(t), evaluator.Options{Now: func() time.Time { return s.now }})
+		var seen []evaluator.Observation
+		ev := evaluator.New(st, national(t), storetest.Logger(t), evaluator.Options{Now: func() time.Time { return s.now },
+			Observe: func(o evaluator.Observation) { seen = append(seen, o) }})
 		run, err := ev.RunAcademy(ctx, access.Academy(s.academy.ID), s.academy, "manual", "test")
 		require.NoError(t, err)
+		require.Len(t, seen, 1)
+		assert.Equal(t, s.academy.Code, seen[0].Academy.Code)
+		assert.Equal(t, "", seen[0].UAI)
+		assert.Equal(t, run.Schools, seen[0].Schools)
+		assert.Positive(t, seen[0].Elapsed)
+		assert.NoError(t, seen[0].Err)
 		assert.Equal(t, store.RunDone, run.Status)
 		assert.Equal(t, len(academyDefects), run.Schools)
 		assert.Equal(t, run.Schools, run.Ready+run.AtRisk+run.NotReady)
@@ -190,8 +198,12 @@ func TestImportAndEvaluateGeneratedAcademy(t *testing.T) {
 		one, err := ev.RunSchool(ctx, admin, s.academy, firstUAI(s.truth), "import", "alice")
 		require.NoError(t, err)
 		assert.Equal(t, 1, one.Schools)
+		require.Len(t, seen, 2)
+		assert.Equal(t, firstUAI(s.truth), seen[1].UAI)
+		assert.Equal(t, 1, seen[1].Schools)
 		_, err = ev.RunAcademy(ctx, admin, s.academy, "manual", "alice")
 		assert.Error(t, err)
+		assert.Len(t, seen, 2, "a refused run never started")
 	})
 }
 

@@ -32,18 +32,45 @@ const PartVersion = 1
 
 // Importer imports export files. It is safe for concurrent use.
 type Importer struct {
-	st     *store.Store
-	log    *slog.Logger
-	limits ingest.Limits
-	now    func() time.Time
+	st      *store.Store
+	log     *slog.Logger
+	limits  ingest.Limits
+	now     func() time.Time
+	observe func(Observation)
 }
 
+// Option configures an Importer.
+type Option func(*Importer)
+
+// Observation is one file's outcome as the metrics see it.
+type Observation struct {
+	Kind    string // fact.Source; empty when the file was not recognised
+	Outcome string // accepted, duplicate, rejected (bad input, recorded) or failed (Vigie's error)
+	Bytes   int64
+}
+
+// Outcomes of an Observation.
+const (
+	ObservedAccepted  = "accepted"
+	ObservedDuplicate = "duplicate"
+	ObservedRejected  = "rejected"
+	ObservedFailed    = "failed"
+)
+
+// WithObserver has fn see every file of every request once it is imported or refused, and
+// every request that failed on Vigie's side (the place for metrics).
+func WithObserver(fn func(Observation)) Option { return func(im *Importer) { im.observe = fn } }
+
 // New returns an Importer. now may be nil (time.Now).
-func New(st *store.Store, log *slog.Logger, limits ingest.Limits, now func() time.Time) *Importer {
+func New(st *store.Store, log *slog.Logger, limits ingest.Limits, now func() time.Time, opts ...Option) *Importer {
 	if now == nil {
 		now = time.Now
 	}
-	return &Importer{st: st, log: log, limits: limits, now: now}
+	im := &Importer{st: st, log: log, limits: limits, now: now}
+	for _, o := range opts {
+		o(im)
+	}
+	return im
 }
 
 // Request is one upload of one or several files.
@@ -89,6 +116,30 @@ func (r Result) Rejected() int {
 // others or anything stored before. The returned error is for failures of Vigie itself
 // (database) or an out-of-scope school, not for bad files.
 func (im *Importer) Import(ctx context.Context, scope access.Scope, req Request) (Result, error) {
+	res, err := im.importFiles(ctx, scope, req)
+	if im.observe != nil {
+		for _, f := range res.Files {
+			o := Observation{Kind: f.Import.Kind, Outcome: ObservedAccepted, Bytes: f.Import.Size}
+			switch {
+			case f.Err != nil:
+				o.Outcome = ObservedRejected
+			case f.Duplicate:
+				o.Outcome = ObservedDuplicate
+			}
+			im.observe(o)
+		}
+		if err != nil {
+			var size int64
+			for _, u := range req.Files[min(len(res.Files), len(req.Files)):] {
+				size += u.Size
+			}
+			im.observe(Observation{Outcome: ObservedFailed, Bytes: size})
+		}
+	}
+	return res, err
+}
+
+func (im *Importer) importFiles(ctx context.Context, scope access.Scope, req Request) (Result, error) {
 	var res Result
 	year := req.SchoolYear
 	if year == 0 {
