@@ -110,7 +110,8 @@ func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySou
 		schedule.DropFolderJob(cfg.CronDropFolder, schedule.NewDropFolder(root, st, im, log, nil, time.Minute)),
 		schedule.EvaluationJob(cfg.CronEvaluate, schedule.NewEvaluation(st, ev, tr, nil, log)),
 		schedule.DigestJob(cfg.CronDigest, digests, nil),
-		schedule.RetentionJob(cfg.CronRetention, st, time.Duration(cfg.RetentionDays)*24*time.Hour, nil),
+		schedule.RetentionJob(cfg.CronRetention, st, schedule.Retention{Records: days(cfg.RetentionDays),
+			Imports: days(cfg.RetentionImportsDays), Results: days(cfg.RetentionResultsDays)}, nil),
 	} {
 		if err := sched.Add(j); err != nil {
 			return nil, err
@@ -126,3 +127,6 @@ func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySou
 		}
 	}, nil
 }
+
+// days turns a number of days of the configuration into a duration (0 stays 0: keep).
+func days(n int) time.Duration { return time.Duration(n) * 24 * time.Hour }

@@ -63,6 +63,12 @@ type Config struct {
 	WebhookSecret    string `flag:"webhook-secret" env:"VIGIE_WEBHOOK_SECRET" default:"" secret:"true" help:"HMAC-SHA256 key signing the webhook (X-Vigie-Signature), 16 characters or more"`
 	PublicURL        string `flag:"public-url" env:"VIGIE_PUBLIC_URL" default:"" help:"Vigie's address as users reach it, for links in e-mails"`
 	NotifyRepeatDays int    `flag:"notify-repeat-days" env:"VIGIE_NOTIFY_REPEAT_DAYS" default:"3" help:"an unchanged open item is e-mailed again at most every this many days (users may choose)"`
+
+	// Operations: metrics, the admin port, and how long history is kept.
+	MetricsToken         string `flag:"metrics-token" env:"VIGIE_METRICS_TOKEN" default:"" secret:"true" help:"bearer token /metrics requires on the main port (16+ characters); empty: /metrics is open"`
+	AdminAddr            string `flag:"admin-addr" env:"VIGIE_ADMIN_ADDR" default:"" help:"admin listener (pprof, metrics, run-time log level), e.g. 127.0.0.1:6060; empty: off. It has no login: never publish it"`
+	RetentionImportsDays int    `flag:"retention-imports-days" env:"VIGIE_RETENTION_IMPORTS_DAYS" default:"400" help:"original files of imports older than this are deleted (records and extracted facts stay); 0: keep"`
+	RetentionResultsDays int    `flag:"retention-results-days" env:"VIGIE_RETENTION_RESULTS_DAYS" default:"800" help:"evaluation results older than this are deleted, except each school's latest; 0: keep"`
 }
 
 // Load reads the configuration: defaults, then the environment (getenv), then flags already
@@ -193,6 +199,14 @@ func (c Config) Validate() error {
 	}
 	if c.NotifyRepeatDays < 1 || c.NotifyRepeatDays > 30 {
 		return fmt.Errorf("config notify-repeat-days %d: want 1 to 30", c.NotifyRepeatDays)
+	}
+	if c.MetricsToken != "" && len(c.MetricsToken) < 16 {
+		return fmt.Errorf("config metrics-token: want 16 characters or more")
+	}
+	for name, days := range map[string]int{"retention-imports-days": c.RetentionImportsDays, "retention-results-days": c.RetentionResultsDays} {
+		if days != 0 && days < 30 {
+			return fmt.Errorf("config %s %d: want 0 (keep) or 30 days or more", name, days)
+		}
 	}
 	return nil
 }

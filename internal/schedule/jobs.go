@@ -102,15 +102,34 @@ func DigestJob(cron string, d *notify.Digests, now func() time.Time) Job {
 	}}
 }
 
-// RetentionJob deletes what is older than keep (see store.Purge).
-func RetentionJob(cron string, st *store.Store, keep time.Duration, now func() time.Time) Job {
+// Retention says how long things are kept.
+type Retention struct {
+	Records time.Duration // job runs, notifications, results of failed runs (see store.Purge)
+	Imports time.Duration // original files of imports; zero: kept (see store.PurgeHistory)
+	Results time.Duration // final results but each school's latest; zero: kept
+}
+
+// RetentionJob deletes what is older than keep says.
+func RetentionJob(cron string, st *store.Store, keep Retention, now func() time.Time) Job {
 	if now == nil {
 		now = time.Now
 	}
+	before := func(t time.Time, d time.Duration) time.Time {
+		if d <= 0 {
+			return time.Time{}
+		}
+		return t.Add(-d)
+	}
 	return Job{Name: JobRetention, Cron: cron, Run: func(ctx context.Context, _ time.Time) (map[string]int, error) {
 		t := now()
-		p, err := st.Purge(ctx, access.System(), t.Add(-keep), t)
-		return map[string]int{"job_runs": int(p.JobRuns), "notifications": int(p.Notifications), "notified_items": int(p.NotifiedItems),
-			"failed_results": int(p.FailedResults), "sessions": int(p.Sessions)}, err
+		p, err := st.Purge(ctx, access.System(), t.Add(-keep.Records), t)
+		counts := map[string]int{"job_runs": int(p.JobRuns), "notifications": int(p.Notifications), "notified_items": int(p.NotifiedItems),
+			"failed_results": int(p.FailedResults), "sessions": int(p.Sessions)}
+		if err != nil {
+			return counts, err
+		}
+		h, err := st.PurgeHistory(ctx, access.System(), before(t, keep.Imports), before(t, keep.Results))
+		counts["import_originals"], counts["old_results"] = int(h.ImportOriginals), int(h.Results)
+		return counts, err
 	}}
 }

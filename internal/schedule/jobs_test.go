@@ -156,9 +156,12 @@ func TestDropFolderEvaluationRetention(t *testing.T) {
 		assert.Len(t, fs, 3)
 
 		// Retention keeps what is recent.
-		counts, err = schedule.RetentionJob(schedule.DefaultRetentionCron, st, 400*24*time.Hour, clock).Run(ctx, now)
+		counts, err = schedule.RetentionJob(schedule.DefaultRetentionCron, st, schedule.Retention{Records: 400 * 24 * time.Hour,
+			Imports: 400 * 24 * time.Hour, Results: 800 * 24 * time.Hour}, clock).Run(ctx, now)
 		require.NoError(t, err)
 		assert.Equal(t, 0, counts["job_runs"])
+		assert.Equal(t, 0, counts["import_originals"])
+		assert.Equal(t, 0, counts["old_results"])
 	})
 }
 
