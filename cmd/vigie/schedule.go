@@ -73,7 +73,7 @@ func replicaName(cfg config.Config) string {
 // startScheduler schedules Vigie's four jobs in this process and starts them; stop waits for
 // running jobs. With PostgreSQL every replica runs the scheduler and each slot runs once; with
 // SQLite there is one process and no lock.
-func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySource, tr *tracker.Tracker, digests *notify.Digests, log *slog.Logger) (stop func(), err error) {
+func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySource, tr *tracker.Tracker, digests *notify.Digests, ops *operations, log *slog.Logger) (stop func(), err error) {
 	for name, expr := range map[string]string{"cron-dropfolder": cfg.CronDropFolder, "cron-evaluate": cfg.CronEvaluate,
 		"cron-digest": cfg.CronDigest, "cron-retention": cfg.CronRetention} {
 		if err := schedule.ValidateCron(expr); err != nil {
@@ -96,6 +96,8 @@ func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySou
 		Backoff:     cfg.JobBackoff,
 		OnFailure:   digests.JobFailed,
 		StopGrace:   cfg.ShutdownIn,
+		Observe:     ops.jobRun,
+		Skipped:     ops.metrics.JobSkipped,
 	})
 	if err != nil {
 		return nil, err
@@ -104,8 +106,8 @@ func startScheduler(cfg config.Config, st *store.Store, sets evaluator.PolicySou
 	if root == "" {
 		root = filepath.Join(cfg.DataDir, "dropfolder")
 	}
-	im := importer.New(st, log, ingest.DefaultLimits(), nil)
-	ev := evaluator.New(st, sets, log, evaluator.Options{})
+	im := importer.New(st, log, ingest.DefaultLimits(), nil, ops.importerOptions()...)
+	ev := evaluator.New(st, sets, log, ops.evaluatorOptions())
 	for _, j := range []schedule.Job{
 		schedule.DropFolderJob(cfg.CronDropFolder, schedule.NewDropFolder(root, st, im, log, nil, time.Minute)),
 		schedule.EvaluationJob(cfg.CronEvaluate, schedule.NewEvaluation(st, ev, tr, nil, log)),

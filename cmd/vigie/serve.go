@@ -25,7 +25,7 @@ func cmdServe(ctx context.Context, e env) error {
 	if err != nil {
 		return err
 	}
-	log := newLogger(cfg, e.stderr)
+	log, level := newLevelLogger(cfg, e.stderr)
 	cfg.Print(e.stdout)
 
 	st, err := store.Open(ctx, cfg.DatabaseURL, log)
@@ -36,6 +36,14 @@ func cmdServe(ctx context.Context, e env) error {
 	if _, err := st.Migrate(ctx); err != nil {
 		return err
 	}
+
+	// Metrics, the run-time log level and the admin port (off by default): operate.go.
+	ops := newOperations(st, level, log)
+	waitAdmin, err := ops.startAdmin(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer waitAdmin()
 
 	// Policies: the authorisation policy decides every API request; the national readiness
 	// set gives the check catalogue.
@@ -94,7 +102,7 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	if cfg.Scheduler {
-		stop, err := startScheduler(cfg, st, sets, tr, digests, log)
+		stop, err := startScheduler(cfg, st, sets, tr, digests, ops, log)
 		if err != nil {
 			return err
 		}
@@ -115,13 +123,16 @@ func cmdServe(ctx context.Context, e env) error {
 		Logger:       log,
 		Version:      buildVersion(),
 		Authorizer:   authorizer,
-		Importer:     importer.New(st, log, ingest.DefaultLimits(), nil),
-		Evaluator:    evaluator.New(st, sets, log, evaluator.Options{}),
+		Importer:     importer.New(st, log, ingest.DefaultLimits(), nil, ops.importerOptions()...),
+		Evaluator:    evaluator.New(st, sets, log, ops.evaluatorOptions()),
 		Checks:       national.Catalogue(),
 		Policies:     policyAuthoring,
 		OIDC:         oidc,
 		Tracker:      tr,
 		DemoAccounts: demoAccounts,
+		Metrics:      ops.metrics.Handler(),
+		MetricsToken: cfg.MetricsToken,
+		Observer:     ops.httpObserver(),
 		Options: httpapi.Options{
 			CookieSecure:   cfg.CookieSecure,
 			SessionIdle:    cfg.SessionIdle,
