@@ -55,41 +55,66 @@ func NewEvaluation(st *store.Store, ev *evaluator.Evaluator, tr *tracker.Tracker
 	return &Evaluation{st: st, ev: ev, tr: tr, now: now, log: log}
 }
 
-// Run evaluates every academy; an academy that fails does not stop the others, but fails the
-// run (its evaluation run is recorded failed, its results never final).
-func (e *Evaluation) Run(ctx context.Context, _ time.Time) (map[string]int, error) {
+// Run evaluates every academy in turn (what one process does alone); an academy that fails
+// does not stop the others, but fails the run (its evaluation run is recorded failed, its
+// results never final).
+func (e *Evaluation) Run(ctx context.Context, slot time.Time) (map[string]int, error) {
 	counts := map[string]int{"academies": 0, "schools": 0, "ready": 0, "at_risk": 0, "not_ready": 0, "will_fail": 0, "step_changes": 0}
-	academies, err := e.st.ListAcademies(ctx, access.System())
+	codes, err := e.Academies(ctx, slot)
 	if err != nil {
 		return counts, err
 	}
 	var errs []error
-	for _, a := range academies {
-		scope := access.Academy(a.ID)
-		run, err := e.ev.RunAcademy(ctx, scope, a, "schedule", "vigie")
+	for _, code := range codes {
+		c, err := e.RunAcademy(ctx, slot, code)
 		if err != nil {
-			errs = append(errs, fmt.Errorf("evaluate academy %s: %w", a.Code, err))
+			errs = append(errs, err)
 			continue
 		}
-		c, err := e.tr.RefreshAcademy(ctx, scope, a, e.now())
-		if err != nil {
-			errs = append(errs, fmt.Errorf("campaign of academy %s: %w", a.Code, err))
-			continue
+		for k, v := range c {
+			counts[k] += v
 		}
-		counts["academies"]++
-		counts["schools"] += run.Schools
-		counts["ready"] += run.Ready
-		counts["at_risk"] += run.AtRisk
-		counts["not_ready"] += run.NotReady
-		counts["will_fail"] += c.WillFail
-		counts["step_changes"] += c.Changed
 	}
 	return counts, errors.Join(errs...)
 }
 
-// EvaluationJob runs the daily evaluation.
+// Academies lists the codes of the academies: the parts of the daily evaluation, which
+// replicas share (see Job.Parts).
+func (e *Evaluation) Academies(ctx context.Context, _ time.Time) ([]string, error) {
+	academies, err := e.st.ListAcademies(ctx, access.System())
+	if err != nil {
+		return nil, err
+	}
+	codes := make([]string, len(academies))
+	for i, a := range academies {
+		codes[i] = a.Code
+	}
+	return codes, nil
+}
+
+// RunAcademy evaluates every school of one academy, then refreshes its campaign (step states
+// and forecast).
+func (e *Evaluation) RunAcademy(ctx context.Context, _ time.Time, code string) (map[string]int, error) {
+	a, err := e.st.AcademyByCode(ctx, access.System(), code)
+	if err != nil {
+		return nil, fmt.Errorf("evaluate academy %s: %w", code, err)
+	}
+	scope := access.Academy(a.ID)
+	run, err := e.ev.RunAcademy(ctx, scope, a, "schedule", "vigie")
+	if err != nil {
+		return nil, fmt.Errorf("evaluate academy %s: %w", a.Code, err)
+	}
+	c, err := e.tr.RefreshAcademy(ctx, scope, a, e.now())
+	if err != nil {
+		return nil, fmt.Errorf("campaign of academy %s: %w", a.Code, err)
+	}
+	return map[string]int{"academies": 1, "schools": run.Schools, "ready": run.Ready, "at_risk": run.AtRisk, "not_ready": run.NotReady,
+		"will_fail": c.WillFail, "step_changes": c.Changed}, nil
+}
+
+// EvaluationJob runs the daily evaluation, partitioned by academy across the replicas.
 func EvaluationJob(cron string, e *Evaluation) Job {
-	return Job{Name: JobEvaluate, Cron: cron, Run: e.Run}
+	return Job{Name: JobEvaluate, Cron: cron, Run: e.Run, Parts: e.Academies, RunPart: e.RunAcademy}
 }
 
 // DigestJob sends the morning digests.

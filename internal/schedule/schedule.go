@@ -35,6 +35,13 @@ type Job struct {
 	// Run does the work of one slot and returns what it did. It must be safe to run again for
 	// the same slot after a failure (a retry, or a takeover after a crash).
 	Run func(ctx context.Context, slot time.Time) (map[string]int, error)
+	// Parts, when set, partitions the job (partition.go): it lists the parts of a slot (e.g.
+	// academy codes) and RunPart does one. Every replica whose schedule fires claims parts one
+	// by one, so that replicas share a slot and none runs a part twice; the replica holding
+	// the slot's run record also takes over parts whose replica died, waits for the others'
+	// and records the sum of their counts. Run is then what one process does alone.
+	Parts   func(ctx context.Context, slot time.Time) ([]string, error)
+	RunPart func(ctx context.Context, slot time.Time, part string) (map[string]int, error)
 }
 
 // Options configure a Scheduler.
@@ -159,6 +166,9 @@ func (s *Scheduler) Add(j Job) error {
 	if j.Name == "" || j.Name == "takeover" || j.Run == nil {
 		return fmt.Errorf("add job %q: a name (not \"takeover\") and a function are required", j.Name)
 	}
+	if (j.Parts == nil) != (j.RunPart == nil) {
+		return fmt.Errorf("add job %s: a partitioned job needs both Parts and RunPart", j.Name)
+	}
 	sl, err := newSlotter(j.Cron, s.opts.Location)
 	if err != nil {
 		return fmt.Errorf("add job %s: %w", j.Name, err)
@@ -170,7 +180,13 @@ func (s *Scheduler) Add(j Job) error {
 	}
 	jopts := []gocron.JobOption{gocron.WithName(j.Name),
 		gocron.WithEventListeners(gocron.AfterLockError(func(_ uuid.UUID, name string, _ error) { s.skipped(name, "locked") }))}
-	if !s.opts.Distributed {
+	switch {
+	case j.Parts != nil:
+		// Every replica fires a partitioned job and shares its parts (no job-wide lock); in
+		// this process a run that overlaps the next time skips it.
+		jopts = append(jopts, gocron.WithDisabledDistributedJobLocker(true), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		j.Run = s.coordinate(j)
+	case !s.opts.Distributed:
 		// One process: a run that overlaps the next time skips it. Distributed, the job's
 		// advisory lock does that across replicas, this one included.
 		jopts = append(jopts, gocron.WithSingletonMode(gocron.LimitModeReschedule))
@@ -247,6 +263,9 @@ func (s *Scheduler) fire(ctx context.Context, name string) {
 	slot := e.slots.slotOf(now)
 	run, err := s.st.ClaimJobRun(ctx, access.System(), name, slot, s.opts.Replica, now, now.Add(s.opts.Lease))
 	switch {
+	case errors.Is(err, apperr.ErrConflict) && e.job.Parts != nil:
+		s.join(ctx, e.job, slot) // another replica holds the slot: help with its parts
+		return
 	case errors.Is(err, apperr.ErrConflict):
 		s.log.Debug("slot already run", "job", name, "slot", slot)
 		s.skipped(name, "done")

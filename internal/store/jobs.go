@@ -335,6 +335,7 @@ func (l *AdvisoryLock) Unlock(ctx context.Context) error {
 // Purged counts what Purge deleted.
 type Purged struct {
 	JobRuns       int64
+	JobParts      int64
 	Notifications int64
 	NotifiedItems int64
 	FailedResults int64 // results of failed evaluation runs, never final
@@ -356,6 +357,11 @@ func (s *Store) Purge(ctx context.Context, scope access.Scope, before, now time.
 			return fmt.Errorf("purge job runs: %w", res.Error)
 		}
 		p.JobRuns = res.RowsAffected
+		res = tx.Where("status <> ? AND slot < ?", JobRunning, before.UTC()).Delete(&jobPartRow{})
+		if res.Error != nil {
+			return fmt.Errorf("purge job parts: %w", res.Error)
+		}
+		p.JobParts = res.RowsAffected
 		res = tx.Where("sent_at < ?", before.UTC()).Delete(&notificationRow{})
 		if res.Error != nil {
 			return fmt.Errorf("purge notifications: %w", res.Error)
