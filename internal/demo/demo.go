@@ -49,9 +49,9 @@ const Password = "demo-vigie-2026"
 // Options size the demo.
 type Options struct {
 	Schools int          // default 150
-	Days    int          // days of daily evaluations, default 35
+	Days    int          // days of daily evaluations, default 28 (four weeks)
 	Stages  int          // moments of the campaign at which schools send files, default 5
-	Scale   float64      // pupil scale of the generated schools, default 0.4 (fast to seed)
+	Scale   float64      // pupil scale of the generated schools, default 0.3 (fast to seed)
 	Seed    uint64       // default 2026
 	Now     time.Time    // the demo's "today"; zero: time.Now()
 	WorkDir string       // where generated files are written (removed after); default: a temp dir
@@ -63,14 +63,16 @@ func (o *Options) defaults() {
 	if o.Schools <= 0 {
 		o.Schools = 150
 	}
+	// 28 days and 5 stages: files every 6 or 7 days, so that they never go stale between
+	// stages (freshness limit 7 days) and the trend shows the campaign, not the staleness.
 	if o.Days <= 0 {
-		o.Days = 35
+		o.Days = 28
 	}
 	if o.Stages <= 0 {
 		o.Stages = 5
 	}
 	if o.Scale <= 0 {
-		o.Scale = 0.4
+		o.Scale = 0.3
 	}
 	if o.Seed == 0 {
 		o.Seed = 2026

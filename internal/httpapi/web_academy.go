@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -103,10 +104,10 @@ type callFirstRow struct {
 // pageAcademy is the supervisors' academy view: counts and their change since yesterday,
 // the filterable and sortable table of schools with their failing checks and forecast, the
 // heat map of schools × checks, the trend of the campaign, who to call first, exports and
-// the run history.
+// the run history. The view is cached like the API's summaries (viewcache.go): recomputed
+// when a run finishes, the registry changes, or after ten minutes.
 func (s *Server) pageAcademy(c *echo.Context) error {
 	g := grantOf(c)
-	ctx := c.Request().Context()
 	f, err := schoolFilter(c)
 	if err != nil {
 		return err
@@ -119,18 +120,29 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 		return err
 	}
 	f.Limit, f.Offset = pg.limit(), pg.offset()
+	v, err := s.cachedView(c, "page-academy", func() (any, error) { return s.academyView(c, f, pg) })
+	if err != nil {
+		return err
+	}
+	out := v.(academyPage)
+	return s.render(c, http.StatusOK, "academy", "Académie de "+g.academy.Name, out)
+}
+
+func (s *Server) academyView(c *echo.Context, f store.SchoolStatusFilter, pg page) (academyPage, error) {
+	g := grantOf(c)
+	ctx := c.Request().Context()
 	base := "/academies/" + url.PathEscape(g.academy.Code)
 	out := academyPage{Academy: g.academy, Base: base, Page: pg, Filter: f, Query: c.QueryParams()}
 
 	sum, err := s.deps.Store.AcademySummary(ctx, g.scope, g.academy.ID)
 	if err != nil {
-		return err
+		return out, err
 	}
 	out.Schools, out.LatestRun = sum.Schools, sum.LatestRun
 	since := time.Date(campaign.SchoolYearOf(s.now()), time.August, 1, 0, 0, 0, 0, campaign.Paris)
 	trend, err := s.deps.Store.AcademyTrend(ctx, g.scope, g.academy.ID, since)
 	if err != nil {
-		return err
+		return out, err
 	}
 	var prev *store.TrendPoint
 	if n := len(trend); n >= 2 {
@@ -159,20 +171,28 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 
 	rows, total, err := s.deps.Store.ListSchoolStatuses(ctx, g.scope, g.academy.ID, f)
 	if err != nil {
-		return err
+		return out, err
 	}
 	out.Total = total
 	out.LastPage = int((total + int64(pg.PerPage) - 1) / int64(pg.PerPage))
 	for i := max(1, pg.Page-3); i <= min(out.LastPage, pg.Page+3); i++ {
 		out.Pages = append(out.Pages, i)
 	}
-	checks, err := s.deps.Store.LatestCheckResults(ctx, g.scope, g.academy.ID, time.Time{})
-	if err != nil {
-		return err
+	// The checks of the schools of this page only: the heat map and the failing column.
+	uais := make([]string, len(rows))
+	for i, r := range rows {
+		uais[i] = r.UAI
+	}
+	slices.Sort(uais)
+	checks := map[string][]store.CheckResult{}
+	if len(uais) > 0 {
+		if checks, err = s.deps.Store.LatestCheckResults(ctx, g.scope.Narrow(g.academy.ID, uais...), g.academy.ID, time.Time{}); err != nil {
+			return out, err
+		}
 	}
 	forecasts, err := s.deps.Store.Forecasts(ctx, g.scope, g.academy.ID, store.ForecastFilter{})
 	if err != nil {
-		return err
+		return out, err
 	}
 	byUAI := map[string]*store.SchoolForecast{}
 	for i := range forecasts {
@@ -180,12 +200,8 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 	}
 	ids := s.deps.Checks.IDs()
 	failingPerCheck := map[string]int{}
-	for _, crs := range checks {
-		for _, cr := range crs {
-			if cr.Status == "fail" || cr.Status == "unknown" || cr.Status == "error" {
-				failingPerCheck[cr.CheckID]++
-			}
-		}
+	for _, cc := range sum.ByCheck {
+		failingPerCheck[cc.CheckID] = cc.ByStatus["fail"] + cc.ByStatus["unknown"] + cc.ByStatus["error"]
 	}
 	for _, r := range rows {
 		row := schoolRow{SchoolStatus: r, Forecast: byUAI[r.UAI]}
@@ -209,7 +225,7 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 
 	all, _, err := s.deps.Store.ListSchools(ctx, g.scope, store.SchoolFilter{})
 	if err != nil {
-		return err
+		return out, err
 	}
 	names := map[string]string{}
 	depts, bassins := map[string]bool{}, map[string]bool{}
@@ -239,7 +255,7 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 
 	runs, _, err := s.deps.Store.ListRuns(ctx, g.scope, g.academy.ID, store.RunFilter{AcademyOnly: true, Limit: 10})
 	if err != nil {
-		return err
+		return out, err
 	}
 	out.Runs = runs
 	q := c.QueryParams()
@@ -247,7 +263,7 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 	q.Del("per_page")
 	out.ExportCSV = "/api/v1/academies/" + url.PathEscape(g.academy.Code) + "/export.csv?" + q.Encode()
 	out.ExportXLSX = "/api/v1/academies/" + url.PathEscape(g.academy.Code) + "/export.xlsx?" + q.Encode()
-	return s.render(c, http.StatusOK, "academy", "Académie de "+g.academy.Name, out)
+	return out, nil
 }
 
 var sortLabels = [][2]string{{"name", "Établissement"}, {"status", "Statut"}, {"blockers", "Bloquants"}, {"todo", "À faire"},
