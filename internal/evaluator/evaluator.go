@@ -40,7 +40,12 @@ type Evaluator struct {
 	observe func(Observation)
 
 	mu      sync.Mutex
-	engines map[engineKey]*readiness.Engine
+	engines map[int64]cachedEngine // by academy: the engine of its set in force
+}
+
+type cachedEngine struct {
+	key engineKey
+	eng *readiness.Engine
 }
 
 // engineKey: one engine per compiled set and handover clock (academies may move the handover).
@@ -76,7 +81,7 @@ func New(st *store.Store, sets PolicySource, log *slog.Logger, opts Options) *Ev
 		opts.Timing = readiness.DefaultTiming()
 	}
 	return &Evaluator{st: st, sets: sets, timing: opts.Timing, log: log, now: opts.Now, workers: opts.Workers,
-		observe: opts.Observe, engines: map[engineKey]*readiness.Engine{}}
+		observe: opts.Observe, engines: map[int64]cachedEngine{}}
 }
 
 // batch is how many schools one transaction writes.
@@ -98,14 +103,15 @@ func (ev *Evaluator) engine(ctx context.Context, scope access.Scope, academy cam
 	key := engineKey{set, timing}
 	ev.mu.Lock()
 	defer ev.mu.Unlock()
-	if e, ok := ev.engines[key]; ok {
-		return e, nil
+	if c, ok := ev.engines[academy.ID]; ok && c.key == key {
+		return c.eng, nil
 	}
+	// A new publication or handover time replaces the academy's engine: old sets are not kept.
 	e, err := readiness.NewEngine(set, readiness.WithTiming(timing), readiness.WithLogger(ev.log))
 	if err != nil {
 		return nil, err
 	}
-	ev.engines[key] = e
+	ev.engines[academy.ID] = cachedEngine{key, e}
 	return e, nil
 }
 
