@@ -3,10 +3,7 @@ package evaluator_test
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +14,7 @@ import (
 	"github.com/vigie-edu/vigie/internal/campaign"
 	"github.com/vigie-edu/vigie/internal/evaluator"
 	"github.com/vigie-edu/vigie/internal/fixture"
-	"github.com/vigie-edu/vigie/internal/importer"
-	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/importer/importertest"
 	"github.com/vigie-edu/vigie/internal/policy"
 	"github.com/vigie-edu/vigie/internal/readiness"
 	"github.com/vigie-edu/vigie/internal/store"
@@ -45,98 +41,19 @@ type seeded struct {
 	now     time.Time
 }
 
-// seedAcademy writes a small generated academy to disk and imports it the way a user would: the
-// national directory CSV, then each school's files, last year's STS-Web exports, the feed.
+// seedAcademy writes a small generated academy and imports it the way users would.
 func seedAcademy(t *testing.T, st *store.Store) seeded {
 	t.Helper()
-	ctx := context.Background()
 	now := fixture.DefaultNow
-	spec := fixture.AcademySpec{Seed: 42, Now: now, Schools: len(academyDefects), PupilScale: 0.3, FeedChunk: 2000,
-		Customize: func(i int, s *fixture.SchoolSpec) {
+	academy, res := importertest.Academy(t, st, fixture.AcademySpec{Seed: 42, Now: now, Schools: len(academyDefects),
+		PupilScale: 0.3, FeedChunk: 2000, Customize: func(i int, s *fixture.SchoolSpec) {
 			s.Defects = academyDefects[i]
 			if i%3 == 0 {
 				s.Kind = campaign.KindCollege
 			} else {
 				s.Kind = campaign.KindLycee
 			}
-		}}
-	a, err := fixture.NewAcademy(spec)
-	require.NoError(t, err)
-	dir := t.TempDir()
-	res, err := fixture.WriteAcademy(dir, a)
-	require.NoError(t, err)
-
-	academy, err := st.CreateAcademy(ctx, access.System(), "poitiers", "Poitiers")
-	require.NoError(t, err)
-	var schools []campaign.School
-	var directory *fixture.ManifestEntry
-	for i, m := range res.Manifest {
-		if m.Kind == fixture.FileKind("directory") || strings.HasSuffix(m.Path, ".csv") {
-			directory = &res.Manifest[i]
-		}
-	}
-	require.NotNil(t, directory, "the generator writes the national directory CSV")
-	f, err := os.Open(filepath.Join(dir, directory.Path))
-	require.NoError(t, err)
-	_, err = campaign.ReadDirectory(directory.Path, f, "Poitiers", func(r campaign.DirectoryRow) error {
-		schools = append(schools, r.School)
-		return nil
-	})
-	f.Close()
-	require.NoError(t, err)
-	_, err = st.UpsertSchools(ctx, access.System(), academy.ID, schools)
-	require.NoError(t, err)
-
-	clock := func() time.Time { return now }
-	im := importer.New(st, storetest.Logger(t), ingest.DefaultLimits(), clock)
-	type batch struct {
-		uai  string
-		year int
-	}
-	files := map[batch][]ingest.Upload{}
-	var feed []ingest.Upload
-	for _, m := range res.Manifest {
-		if strings.HasSuffix(m.Path, ".csv") {
-			continue
-		}
-		path := filepath.Join(dir, filepath.FromSlash(m.Path))
-		fh, err := os.Open(path)
-		require.NoError(t, err)
-		t.Cleanup(func() { fh.Close() })
-		fi, err := fh.Stat()
-		require.NoError(t, err)
-		u := ingest.Upload{Name: filepath.Base(path), Content: fh, Size: fi.Size(), ReceivedAt: now, ModTime: fi.ModTime()}
-		if m.UAI == "" {
-			feed = append(feed, u)
-			continue
-		}
-		files[batch{m.UAI, m.SchoolYear}] = append(files[batch{m.UAI, m.SchoolYear}], u)
-	}
-	// Last year's exports first, as history; then this year's; then the academy feed.
-	keys := make([]batch, 0, len(files))
-	for k := range files {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].year != keys[j].year {
-			return keys[i].year < keys[j].year
-		}
-		return keys[i].uai < keys[j].uai
-	})
-	for _, k := range keys {
-		out, err := im.Import(ctx, access.Academy(academy.ID), importer.Request{Academy: academy, UAI: k.uai, SchoolYear: k.year, By: "test", Files: files[k]})
-		require.NoError(t, err)
-		for _, fo := range out.Files {
-			require.NoError(t, fo.Err, "import of %s for %s", fo.File, k.uai)
-		}
-	}
-	if len(feed) > 0 {
-		out, err := im.Import(ctx, access.Academy(academy.ID), importer.Request{Academy: academy, By: "test", Files: feed})
-		require.NoError(t, err)
-		for _, fo := range out.Files {
-			require.NoError(t, fo.Err, "import of the feed %s", fo.File)
-		}
-	}
+		}})
 	truth := map[string]fixture.Truth{}
 	for _, s := range res.Schools {
 		truth[s.UAI] = s.Truth

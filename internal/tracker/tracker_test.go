@@ -2,10 +2,6 @@ package tracker_test
 
 import (
 	"context"
-	"os"
-	"path/filepath"
-	"sort"
-	"strings"
 	"testing"
 	"time"
 
@@ -17,8 +13,7 @@ import (
 	"github.com/vigie-edu/vigie/internal/campaign"
 	"github.com/vigie-edu/vigie/internal/evaluator"
 	"github.com/vigie-edu/vigie/internal/fixture"
-	"github.com/vigie-edu/vigie/internal/importer"
-	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/importer/importertest"
 	"github.com/vigie-edu/vigie/internal/policy"
 	"github.com/vigie-edu/vigie/internal/readiness"
 	"github.com/vigie-edu/vigie/internal/store"
@@ -46,78 +41,20 @@ func seed(t *testing.T, st *store.Store, sets evaluator.PolicySource) seeded {
 	t.Helper()
 	ctx := context.Background()
 	now := fixture.DefaultNow
-	a, err := fixture.NewAcademy(fixture.AcademySpec{Seed: 7, Now: now, Schools: len(defects), PupilScale: 0.2, FeedChunk: 2000,
-		Customize: func(i int, s *fixture.SchoolSpec) {
+	academy, res := importertest.Academy(t, st, fixture.AcademySpec{Seed: 7, Now: now, Schools: len(defects), PupilScale: 0.2,
+		FeedChunk: 2000, Customize: func(i int, s *fixture.SchoolSpec) {
 			s.Defects = defects[i]
 			s.Kind = campaign.KindLycee
 			if i == 3 {
 				s.Kind = campaign.KindCollege
 			}
 		}})
-	require.NoError(t, err)
-	dir := t.TempDir()
-	res, err := fixture.WriteAcademy(dir, a)
-	require.NoError(t, err)
-	academy, err := st.CreateAcademy(ctx, access.System(), "poitiers", "Poitiers")
-	require.NoError(t, err)
-	var schools []campaign.School
 	uais := make([]string, 0, len(res.Schools))
 	for _, s := range res.Schools {
 		uais = append(uais, s.UAI)
 	}
-	for i, u := range uais {
-		kind := campaign.KindLycee
-		if i == 3 {
-			kind = campaign.KindCollege
-		}
-		schools = append(schools, campaign.School{UAI: u, Name: "École " + u, Kind: kind, Departement: "79"})
-	}
-	_, err = st.UpsertSchools(ctx, access.System(), academy.ID, schools)
-	require.NoError(t, err)
-
-	im := importer.New(st, storetest.Logger(t), ingest.DefaultLimits(), func() time.Time { return now })
-	type key struct {
-		uai  string
-		year int
-	}
-	files := map[key][]ingest.Upload{}
-	var feed []ingest.Upload
-	for _, m := range res.Manifest {
-		if strings.HasSuffix(m.Path, ".csv") {
-			continue
-		}
-		path := filepath.Join(dir, filepath.FromSlash(m.Path))
-		fh, err := os.Open(path)
-		require.NoError(t, err)
-		t.Cleanup(func() { fh.Close() })
-		fi, err := fh.Stat()
-		require.NoError(t, err)
-		u := ingest.Upload{Name: filepath.Base(path), Content: fh, Size: fi.Size(), ReceivedAt: now, ModTime: fi.ModTime()}
-		if m.UAI == "" {
-			feed = append(feed, u)
-			continue
-		}
-		files[key{m.UAI, m.SchoolYear}] = append(files[key{m.UAI, m.SchoolYear}], u)
-	}
-	keys := make([]key, 0, len(files))
-	for k := range files {
-		keys = append(keys, k)
-	}
-	sort.Slice(keys, func(i, j int) bool {
-		if keys[i].year != keys[j].year {
-			return keys[i].year < keys[j].year
-		}
-		return keys[i].uai < keys[j].uai
-	})
-	for _, k := range keys {
-		_, err := im.Import(ctx, access.Academy(academy.ID), importer.Request{Academy: academy, UAI: k.uai, SchoolYear: k.year, By: "test", Files: files[k]})
-		require.NoError(t, err)
-	}
-	_, err = im.Import(ctx, access.Academy(academy.ID), importer.Request{Academy: academy, By: "test", Files: feed})
-	require.NoError(t, err)
-
 	ev := evaluator.New(st, sets, storetest.Logger(t), evaluator.Options{Now: func() time.Time { return now }})
-	_, err = ev.RunAcademy(ctx, access.Academy(academy.ID), academy, "test", "test")
+	_, err := ev.RunAcademy(ctx, access.Academy(academy.ID), academy, "test", "test")
 	require.NoError(t, err)
 	return seeded{academy: academy, uais: uais, now: now}
 }
