@@ -48,6 +48,8 @@ func commands() []command {
 		{"schools", "manage the schools registry: schools import --academy CODE FILE.csv", cmdSchools},
 		{"users", "manage accounts: users list|create|grant|revoke|token", cmdUsers},
 		{"policy", "work on a policy set on disk: policy test|check|fmt DIR|BUNDLE.tar.gz", cmdPolicy},
+		{"doctor", "check the configuration, database, migrations, drop folders and SMTP server", cmdDoctor},
+		{"healthcheck", "ask the local server's /healthz (a container's HEALTHCHECK)", cmdHealthcheck},
 		{"version", "print the version", cmdVersion},
 	}
 }
