@@ -87,3 +87,20 @@ func TestOperations(t *testing.T) {
 	assert.Equal(t, 1, strings.Count(stderr.String(), `"route":"/healthz"`), "the request before the change was not logged")
 	assert.Contains(t, stderr.String(), `"msg":"log level changed"`)
 }
+
+// TestServeLeavesMigrationsToTheJob: with VIGIE_MIGRATE=false (the Kubernetes replicas), serve
+// does not migrate and is not ready until `vigie migrate up` (the migration Job) has run.
+func TestServeLeavesMigrationsToTheJob(t *testing.T) {
+	vars := map[string]string{"VIGIE_DATABASE_URL": filepath.Join(t.TempDir(), "vigie.db"), "VIGIE_DATA_DIR": t.TempDir(),
+		"VIGIE_ADDR": "127.0.0.1:0", "VIGIE_MIGRATE": "false", "VIGIE_SCHEDULER": "false"}
+	base, _, _ := startVigie(t, vars, "serve")
+	code, body := call(t, http.MethodGet, base+"/readyz", "", "")
+	assert.Equal(t, http.StatusServiceUnavailable, code)
+	assert.Contains(t, body, "migrations pending")
+	code, _ = call(t, http.MethodGet, base+"/healthz", "", "")
+	assert.Equal(t, http.StatusOK, code, "alive all the same: liveness does not restart it")
+
+	var out, errb syncBuffer
+	require.Equal(t, 0, run(t.Context(), []string{"migrate", "up"}, envFrom(vars), &out, &errb), errb.String())
+	waitReady(t, base)
+}

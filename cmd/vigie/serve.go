@@ -33,8 +33,12 @@ func cmdServe(ctx context.Context, e env) error {
 		return err
 	}
 	defer st.Close()
-	if _, err := st.Migrate(ctx); err != nil {
-		return err
+	if cfg.Migrate {
+		if _, err := st.Migrate(ctx); err != nil {
+			return err
+		}
+	} else if ms, err := st.MigrationStatus(ctx); err == nil && !ms.UpToDate() {
+		log.Warn("migrations pending: not ready until `vigie migrate up` has run", "current", ms.Current, "latest", ms.Latest)
 	}
 
 	// Metrics, the run-time log level and the admin port (off by default): operate.go.

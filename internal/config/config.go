@@ -66,6 +66,7 @@ type Config struct {
 
 	// Operations: metrics, the admin port, and how long history is kept.
 	MetricsToken         string `flag:"metrics-token" env:"VIGIE_METRICS_TOKEN" default:"" secret:"true" help:"bearer token /metrics requires on the main port (16+ characters); empty: /metrics is open"`
+	Migrate              bool   `flag:"migrate" env:"VIGIE_MIGRATE" default:"true" help:"serve applies pending migrations at start; false: leave them to vigie migrate up (a Kubernetes Job), /readyz answers 503 until they are applied"`
 	AdminAddr            string `flag:"admin-addr" env:"VIGIE_ADMIN_ADDR" default:"" help:"admin listener (pprof, metrics, run-time log level), e.g. 127.0.0.1:6060; empty: off. It has no login: never publish it"`
 	RetentionImportsDays int    `flag:"retention-imports-days" env:"VIGIE_RETENTION_IMPORTS_DAYS" default:"400" help:"original files of imports older than this are deleted (records and extracted facts stay); 0: keep"`
 	RetentionResultsDays int    `flag:"retention-results-days" env:"VIGIE_RETENTION_RESULTS_DAYS" default:"800" help:"evaluation results older than this are deleted, except each school's latest; 0: keep"`
