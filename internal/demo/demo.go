@@ -50,7 +50,7 @@ const Password = "demo-vigie-2026"
 type Options struct {
 	Schools int          // default 150
 	Days    int          // days of daily evaluations, default 28 (four weeks)
-	Stages  int          // moments of the campaign at which schools send files, default 5
+	Stages  int          // moments of the campaign at which schools send files, default 6
 	Scale   float64      // pupil scale of the generated schools, default 0.3 (fast to seed)
 	Seed    uint64       // default 2026
 	Now     time.Time    // the demo's "today"; zero: time.Now()
@@ -63,13 +63,13 @@ func (o *Options) defaults() {
 	if o.Schools <= 0 {
 		o.Schools = 150
 	}
-	// 28 days and 5 stages: files every 6 or 7 days, so that they never go stale between
-	// stages (freshness limit 7 days) and the trend shows the campaign, not the staleness.
+	// 28 days and 6 stages: files every 5 or 6 days, so that they never all go stale between
+	// stages (freshness limit 7 days from the export time) and the trend shows the campaign.
 	if o.Days <= 0 {
 		o.Days = 28
 	}
 	if o.Stages <= 0 {
-		o.Stages = 5
+		o.Stages = 6
 	}
 	if o.Scale <= 0 {
 		o.Scale = 0.3
