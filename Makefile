@@ -6,7 +6,7 @@ PKGS := ./...
 DSFR_VERSION ?= 1.15.3
 EDITOR_VERSION ?= 5.65.20
 
-.PHONY: all build run test test-go test-e2e e2e-setup vet fmt-check lint bench fuzz clean vendor-dsfr vendor-editor
+.PHONY: all build run test test-go test-e2e e2e-setup vet fmt-check lint bench bench-national deploy-check fuzz clean vendor-dsfr vendor-editor
 
 all: build
 
@@ -20,7 +20,7 @@ vet:
 	$(GO) vet $(PKGS)
 
 fmt-check:
-	@out=$$(gofmt -l cmd internal policies migrations frontend); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l cmd internal policies migrations frontend deploy); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 
 lint: vet fmt-check
 	$(GO) tool staticcheck $(PKGS)
@@ -49,6 +49,18 @@ vendor-editor:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -timeout 30m $(PKGS)
+
+# National scale on PostgreSQL (needs VIGIE_TEST_POSTGRES_URL as for make test): 30
+# academies at 1,000, 3,000 and 11,000 schools with 60 days of history, a real replica's daily
+# evaluation, summaries, database size and memory. Most of the machine for about an hour on
+# 2 shared cores; VIGIE_NATIONAL_SIZES=1000,3000 for a shorter run. Report: national-report.md.
+bench-national:
+	VIGIE_NATIONAL_REPORT=$(CURDIR)/national-report.md $(GO) test -tags national -run TestNational -count=1 -v -timeout 120m ./internal/bench/
+
+# Validates deploy/: kustomize + kubeconform on the manifests (tools from the Go module proxy
+# into a temporary GOBIN), and the Dockerfile and compose.yaml tests.
+deploy-check:
+	deploy/check.sh
 
 clean:
 	rm -rf bin
