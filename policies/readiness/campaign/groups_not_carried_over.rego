@@ -49,27 +49,23 @@ result := {
 	count(unresolved) > 0
 } else := {"status": "pass", "items": []}
 
-previous := {k | some k in input.facts.history.previous_year_groups}
+# The STS groups whose key was a group of last year's export, in one built-in call.
+carried_over := object.filter(lib.sts_groups, input.facts.history.previous_year_groups)
 
 # Without a usable SIECLE export, only STS-Web's computed head count tells an empty group, and
 # STS-Web rarely gives one for groups.
 unresolved := {lib.code(k, g) |
 	not lib.usable("siecle")
-	some k, g in lib.sts_groups
-	previous[k]
+	some k, g in carried_over
 	not is_number(g.sts.computed)
 }
 
-failing := {lib.item(lib.code(k, g), "group", detail) |
-	some k, g in lib.sts_groups
-	previous[k]
-	detail := empty(g)
-}
-
-empty(g) := "groupe déjà présent l'an dernier, sans élève actif dans SIECLE-BEE" if {
+failing := {lib.item(lib.code(k, g), "group", "groupe déjà présent l'an dernier, sans élève actif dans SIECLE-BEE") |
 	lib.usable("siecle")
+	some k, g in carried_over
 	g.siecle.pupils == 0
-} else := "groupe déjà présent l'an dernier, effectif calculé 0 dans STS-Web" if {
+} | {lib.item(lib.code(k, g), "group", "groupe déjà présent l'an dernier, effectif calculé 0 dans STS-Web") |
 	not lib.usable("siecle")
+	some k, g in carried_over
 	g.sts.computed == 0
 }

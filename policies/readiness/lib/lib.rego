@@ -42,8 +42,17 @@ default_mode := setting("default_mode")
 
 # check_mode is the mode of a check for this school today: off (not evaluated), monitor
 # (reported, never counted) or enforce. An enforced check whose start date is ahead is
-# monitored until then.
-check_mode(id) := mode if {
+# monitored until then. Vigie asks for every check of the set: the modes of the checks with
+# settings of their own are worked out once, the others all have the default.
+check_mode(id) := object.get(configured_modes, id, unconfigured_mode)
+
+configured_modes := {id: configured_mode(id) | some id, _ in check_settings}
+
+unconfigured_mode := default_mode if {
+	default_mode in {"off", "monitor"}
+} else := "enforce"
+
+configured_mode(id) := mode if {
 	mode := object.get(check_settings, [id, "mode"], default_mode)
 	mode in {"off", "monitor"}
 } else := "monitor" if {
@@ -179,18 +188,25 @@ item(code, kind, detail) := {"code": code, "kind": kind, "detail": detail}
 # SIECLE's pseudo-division of inactive pupils, as fact.Key writes it.
 inactive_division := "INACTIFS"
 
-divisions := {k: d | some k, d in input.facts.divisions; k != inactive_division}
+# The snapshot's own objects, not copies: a comprehension that copies them costs a pass.
+divisions := object.remove(object.get(input.facts, "divisions", {}), [inactive_division])
 
-groups := {k: g | some k, g in input.facts.groups}
+groups := object.get(input.facts, "groups", {})
 
 sts_divisions := {k: d | some k, d in divisions; d.sts.present}
 
 sts_groups := {k: g | some k, g in groups; g.sts.present}
 
-# Divisions and groups STS-Web does not (or no longer) know.
-other_divisions := {k: d | some k, d in divisions; not d.sts.present}
+# Their keys, for set operations: a set difference or intersection is one built-in call,
+# where a test per element (not x[k]) is many.
+sts_division_keys := object.keys(sts_divisions)
 
-other_groups := {k: g | some k, g in groups; not g.sts.present}
+sts_group_keys := object.keys(sts_groups)
+
+# Divisions and groups STS-Web does not (or no longer) know.
+other_divisions := object.remove(divisions, sts_divisions)
+
+other_groups := object.remove(groups, sts_groups)
 
 code(k, s) := object.get(s, "code", k)
 
@@ -204,10 +220,12 @@ allowed(reference) := max([ceil((tolerance_pct * reference) / 100), tolerance_mi
 # Checks filter every division or group with the same test written inline, because a user
 # function call per element is what costs most in an evaluation. For an integer difference
 # d ≥ 0: d > max(ceil(r), m) ⟺ d > m and (d - 1) × 100 ≥ tolerance_pct × reference, since an
-# integer exceeds ceil(r) exactly when it minus one reaches r. Written out:
-#   diff := abs(value - reference)
-#   diff > lib.tolerance_min
-#   (diff - 1) * 100 >= lib.tolerance_pct * reference
+# integer exceeds ceil(r) exactly when it minus one reaches r. Written out, the minimum read
+# once before the pass and its test first, as nearly every element stops there:
+#   least := lib.tolerance_min
+#   some ...
+#   abs(value - reference) > least
+#   (abs(value - reference) - 1) * 100 >= lib.tolerance_pct * reference
 # lib_test.rego checks this against allowed.
 
 # --- people ----------------------------------------------------------------------------

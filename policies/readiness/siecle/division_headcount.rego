@@ -30,22 +30,20 @@ result := lib.unknown(meta.needs) if {
 # The reference is STS-Web's computed head count when it has one, else the planned one.
 with_computed := {k | some k, d in lib.sts_divisions; is_number(d.sts.computed); d.sts.computed > 0}
 
-failing := {lib.item(lib.code(k, d), "division", detail(d, label, ref)) |
-	some k, d in lib.sts_divisions
-	with_computed[k]
-	label := "calculé"
+failing := {lib.item(lib.code(k, d), "division", detail(d, "calculé", ref)) |
+	least := lib.tolerance_min
+	some k in with_computed
+	d := lib.sts_divisions[k]
+	abs(d.siecle.pupils - d.sts.computed) > least
 	ref := d.sts.computed
-	diff := abs(d.siecle.pupils - ref)
-	diff > lib.tolerance_min
-	(diff - 1) * 100 >= lib.tolerance_pct * ref
-} | {lib.item(lib.code(k, d), "division", detail(d, label, ref)) |
-	some k, d in lib.sts_divisions
-	not with_computed[k]
-	label := "prévu"
+	(abs(d.siecle.pupils - ref) - 1) * 100 >= lib.tolerance_pct * ref
+} | {lib.item(lib.code(k, d), "division", detail(d, "prévu", ref)) |
+	least := lib.tolerance_min
+	some k in (lib.sts_division_keys - with_computed)
+	d := lib.sts_divisions[k]
+	abs(d.siecle.pupils - d.sts.planned) > least
 	ref := d.sts.planned
-	diff := abs(d.siecle.pupils - ref)
-	diff > lib.tolerance_min
-	(diff - 1) * 100 >= lib.tolerance_pct * ref
+	(abs(d.siecle.pupils - ref) - 1) * 100 >= lib.tolerance_pct * ref
 }
 
 detail(d, label, ref) := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour un effectif %s de %d dans STS-Web (écart %d, tolérance %d)", [

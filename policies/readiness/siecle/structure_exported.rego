@@ -53,24 +53,25 @@ siecle_groups := {k | some k, g in lib.groups; g.siecle.in_structures} if {
 	basis == "structures"
 } else := {k | some k, g in lib.groups; g.siecle.pupils_all > 0}
 
+# Set differences of keys: one built-in call each, where a test per division or group is many.
 missing_divisions := {lib.item(lib.code(k, d), "division", sprintf("division absente de SIECLE-BEE (%s)", [basis_label[basis]])) |
-	some k, d in lib.sts_divisions
-	not siecle_divisions[k]
+	some k in (lib.sts_division_keys - siecle_divisions)
+	d := lib.sts_divisions[k]
 }
 
 # Groups with no SIECLE pupil are left to siecle.groups_populated when only the pupils are known.
 missing_groups := {lib.item(lib.code(k, g), "group", sprintf("groupe absent de SIECLE-BEE (%s)", [basis_label[basis]])) |
 	basis == "structures"
-	some k, g in lib.sts_groups
-	not siecle_groups[k]
+	some k in (lib.sts_group_keys - siecle_groups)
+	g := lib.sts_groups[k]
 }
 
 extra_divisions := {lib.item(lib.code(k, d), "division", sprintf("division présente dans SIECLE-BEE mais plus dans STS-Web (%s)", [basis_label[basis]])) |
-	some k, d in lib.other_divisions
-	siecle_divisions[k]
+	some k in (siecle_divisions - lib.sts_division_keys)
+	d := lib.divisions[k]
 }
 
 extra_groups := {lib.item(lib.code(k, g), "group", sprintf("groupe présent dans SIECLE-BEE mais plus dans STS-Web (%s)", [basis_label[basis]])) |
-	some k, g in lib.other_groups
-	siecle_groups[k]
+	some k in (siecle_groups - lib.sts_group_keys)
+	g := lib.groups[k]
 }

@@ -37,11 +37,12 @@ planned_zero := {lib.item(lib.code(k, d), "division", detail) |
 }
 
 off_tolerance := {lib.item(lib.code(k, d), "division", detail) |
+	least := lib.tolerance_min
 	some k, d in lib.sts_divisions
-	d.sts.planned > 0
 	is_number(d.sts.computed)
+	abs(d.sts.computed - d.sts.planned) > least
+	d.sts.planned > 0
 	diff := abs(d.sts.computed - d.sts.planned)
-	diff > lib.tolerance_min
 	(diff - 1) * 100 >= lib.tolerance_pct * d.sts.planned
 	detail := sprintf("effectif calculé %d pour %d prévus (écart %d, tolérance %d)", [
 		d.sts.computed, d.sts.planned,

@@ -42,11 +42,14 @@ result := lib.unknown(meta.needs) if {
 
 failing := by_computed | by_siecle
 
-# One pass each over the STS groups; computed is null when STS-Web gives no count (usually,
-# for groups). Planned 0 groups are left to sts.group_well_formed.
+# One pass over the STS groups picks those without a computed head count (usually all of them,
+# for groups): a unification is the cheapest test. Planned 0 groups are left to
+# sts.group_well_formed. Library values are read once, outside the passes.
+without_computed := {k | some k, g in lib.sts_groups; g.sts.computed == null}
+
 by_computed := {lib.item(lib.code(k, g), "group", detail) |
-	some k, g in lib.sts_groups
-	g.sts.computed != null
+	some k in (lib.sts_group_keys - without_computed)
+	g := lib.sts_groups[k]
 	g.sts.planned > 0
 	diff := abs(g.sts.computed - g.sts.planned)
 	diff > lib.tolerance_min
@@ -58,11 +61,13 @@ by_computed := {lib.item(lib.code(k, g), "group", detail) |
 
 by_siecle := {lib.item(lib.code(k, g), "group", detail) |
 	lib.usable("siecle")
-	some k, g in lib.sts_groups
-	g.sts.computed == null
+	least := lib.tolerance_min
+	groups := lib.sts_groups
+	some k in without_computed
+	g := groups[k]
+	abs(g.siecle.pupils - g.sts.planned) > least
 	g.sts.planned > 0
 	diff := abs(g.siecle.pupils - g.sts.planned)
-	diff > lib.tolerance_min
 	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned
 	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour %d prévus (écart %d, tolérance %d)", [
 		g.siecle.pupils, g.sts.planned, diff, lib.allowed(g.sts.planned),
@@ -71,7 +76,7 @@ by_siecle := {lib.item(lib.code(k, g), "group", detail) |
 
 unresolved := {lib.code(k, g) |
 	not lib.usable("siecle")
-	some k, g in lib.sts_groups
-	g.sts.computed == null
+	some k in without_computed
+	g := lib.sts_groups[k]
 	g.sts.planned > 0
 }

@@ -29,18 +29,20 @@ result := lib.unknown(meta.needs) if {
 } else := lib.verdict(failing)
 
 failing := {lib.item(lib.code(k, d), "division", detail(d)) |
-	some k, d in lib.sts_divisions
-	not with_pp[k]
+	some k in (lib.sts_division_keys - with_pp)
+	d := lib.sts_divisions[k]
 }
 
-# Divisions with a PP active today (start <= today <= end), in one pass. An empty start date
-# sorts before any date. An empty end date means open: suffixed with "~", which sorts after
-# every digit, it is after any date, while "2026-10-04~" stays before "2026-10-05".
+# Divisions with a PP active today (start <= today <= end, dates compared on their first 10
+# characters), in one pass. An empty start date sorts before any date. An empty end date means
+# open: suffixed with "~", which sorts after every digit, it is after any date, while
+# "2026-10-04~" stays before "2026-10-05". An end longer than a date needs no cutting: it
+# sorts after today exactly when its first 10 characters do not sort before it.
 with_pp := {k |
 	some k, d in lib.sts_divisions
 	some pp in d.sts.pp
 	substring(pp.start, 0, 10) <= input.today
-	concat("", [substring(pp.end, 0, 10), "~"]) >= input.today
+	concat("", [pp.end, "~"]) >= input.today
 }
 
 assignments(d) := [pp | some pp in d.sts.pp]
