@@ -5,7 +5,9 @@
 #     OpenAPI document by deploy/kubeschema): an unknown field or a wrong type fails;
 #   - the CloudNativePG example parses (its kinds are CRDs: no schema here);
 #   - go test ./deploy/ checks the Dockerfile and compose.yaml (non-root, read-only root,
-#     health check, migrations run once, every VIGIE_* variable known to the configuration).
+#     health check, migrations run once, every VIGIE_* variable known to the configuration);
+#   - image-smoke.sh runs the image's static build as uid 65532 on a read-only root (root
+#     needed: unshare and chroot), configured from the environment only.
 # Tools are installed with `go install` from the Go module proxy into a temporary GOBIN;
 # nothing is committed or left behind. Fails loudly.
 set -euo pipefail
@@ -44,4 +46,7 @@ echo "== deploy/k8s/cloudnative-pg (CRDs: parsed, not checked)"
 
 echo "== Dockerfile and compose.yaml"
 go test -count=1 ./deploy/ || fail "deploy tests failed"
+
+echo "== the binary as the image runs it (non-root, read-only root, environment only)"
+deploy/image-smoke.sh || fail "image smoke test failed"
 echo "deploy-check: ok"
