@@ -5,19 +5,24 @@
 package deploy_test
 
 import (
+	"context"
+	"encoding/json"
 	"flag"
 	"io"
+	"net/http/httptest"
 	"os"
 	"reflect"
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/vigie-edu/vigie/internal/config"
+	"github.com/vigie-edu/vigie/internal/metrics"
 )
 
 // knownVars are the VIGIE_* variables of the configuration.
@@ -168,4 +173,52 @@ func TestKustomizeConfig(t *testing.T) {
 		}
 		checkVars(t, "kustomize "+overlay, vars)
 	}
+}
+
+// TestDashboard: every metric the Grafana dashboard queries is one Vigie exposes.
+func TestDashboard(t *testing.T) {
+	m := metrics.New(metrics.Options{Version: "test", State: func(context.Context) (metrics.State, error) {
+		return metrics.State{Schools: []metrics.SchoolCount{{Academy: "poitiers", Status: "ready", N: 1}},
+			Sources: []metrics.SourceTime{{Academy: "poitiers", Source: "sts", Newest: time.Now()}}}, nil
+	}})
+	m.RequestStarted()
+	m.RequestDone("GET", "/healthz", 200, time.Millisecond)
+	m.Import("sts", metrics.ImportAccepted, 1)
+	m.Evaluation("poitiers", true, 1, time.Second, false)
+	m.JobRun("evaluate", "done", time.Second, time.Now())
+	m.JobSkipped("evaluate", "locked")
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	exposed := map[string]bool{}
+	for _, line := range strings.Split(rec.Body.String(), "\n") {
+		if name, ok := strings.CutPrefix(line, "# TYPE "); ok {
+			name, kind, _ := strings.Cut(name, " ")
+			exposed[name] = true
+			if kind == "histogram" {
+				exposed[name+"_bucket"], exposed[name+"_count"], exposed[name+"_sum"] = true, true, true
+			}
+		}
+	}
+
+	b, err := os.ReadFile("grafana/vigie.json")
+	require.NoError(t, err)
+	var dash struct {
+		Title  string
+		Panels []struct {
+			Title   string
+			Targets []struct{ Expr string }
+		}
+	}
+	require.NoError(t, json.Unmarshal(b, &dash))
+	metricName := regexp.MustCompile(`\b(vigie|go|process)_[a-z_]+\b`)
+	queried := 0
+	for _, p := range dash.Panels {
+		for _, tg := range p.Targets {
+			for _, name := range metricName.FindAllString(tg.Expr, -1) {
+				queried++
+				assert.True(t, exposed[name], "panel %q queries %s, which Vigie does not expose", p.Title, name)
+			}
+		}
+	}
+	assert.Greater(t, queried, 20)
 }
