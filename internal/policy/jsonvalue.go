@@ -42,6 +42,40 @@ type jsonParser struct {
 	// container copies its part out once complete, so no slice grows per container.
 	items [][2]*ast.Term
 	elems []*ast.Term
+	// terms and lists are slabs the parser hands out one term or one array's elements at a
+	// time: a few allocations instead of one per value. A value keeps its slab alive, and a
+	// document's values live and die together.
+	terms []ast.Term
+	lists []*ast.Term
+}
+
+// slab is the number of terms, or of term pointers, allocated at once: small enough that the
+// unused end of the last slab wastes little, large enough to make allocations rare.
+const slab = 256
+
+// term returns a new term holding v, from the slab.
+func (p *jsonParser) term(v ast.Value) *ast.Term {
+	if len(p.terms) == 0 {
+		p.terms = make([]ast.Term, slab)
+	}
+	t := &p.terms[0]
+	p.terms = p.terms[1:]
+	t.Value = v
+	return t
+}
+
+// list returns a slice of n term pointers from the slab, capped so that an append by its
+// owner cannot reach the next list.
+func (p *jsonParser) list(n int) []*ast.Term {
+	if n > len(p.lists) {
+		if n > slab/4 {
+			return make([]*ast.Term, n)
+		}
+		p.lists = make([]*ast.Term, slab)
+	}
+	l := p.lists[:n:n]
+	p.lists = p.lists[n:]
+	return l
 }
 
 var errUnexpectedEnd = errors.New("unexpected end of JSON input")
@@ -80,7 +114,7 @@ func (p *jsonParser) value(depth int) (*ast.Term, error) {
 	case c == 'f':
 		return p.literal("false", ast.InternedTerm(false))
 	case c == 'n':
-		return p.literal("null", ast.NullTerm())
+		return p.literal("null", ast.InternedNullTerm)
 	case c == '-' || (c >= '0' && c <= '9'):
 		return p.number()
 	default:
@@ -102,7 +136,8 @@ func (p *jsonParser) object(depth int) (*ast.Term, error) {
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == '}' {
 		p.pos++
-		return ast.NewTerm(ast.NewObject()), nil
+		// OPA's own shared empty values: values are never modified once built.
+		return ast.InternedEmptyObject, nil
 	}
 	for {
 		p.skipSpace()
@@ -139,7 +174,7 @@ func (p *jsonParser) object(depth int) (*ast.Term, error) {
 			obj := newObject(p.items[base:])
 			clear(p.items[base:])
 			p.items = p.items[:base]
-			return ast.NewTerm(obj), nil
+			return p.term(obj), nil
 		default:
 			return nil, p.errorf("expected ',' or '}' in object")
 		}
@@ -191,7 +226,7 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 	p.skipSpace()
 	if p.pos < len(p.data) && p.data[p.pos] == ']' {
 		p.pos++
-		return ast.NewTerm(ast.NewArray()), nil
+		return ast.InternedEmptyArray, nil
 	}
 	for {
 		p.skipSpace()
@@ -209,11 +244,11 @@ func (p *jsonParser) array(depth int) (*ast.Term, error) {
 			p.pos++
 		case ']':
 			p.pos++
-			elems := make([]*ast.Term, len(p.elems)-base)
+			elems := p.list(len(p.elems) - base)
 			copy(elems, p.elems[base:])
 			clear(p.elems[base:])
 			p.elems = p.elems[:base]
-			return ast.NewTerm(ast.NewArray(elems...)), nil
+			return p.term(ast.NewArray(elems...)), nil
 		default:
 			return nil, p.errorf("expected ',' or ']' in array")
 		}
@@ -228,12 +263,12 @@ func (p *jsonParser) strTerm() (*ast.Term, error) {
 		return nil, err
 	}
 	if len(b) > 24 {
-		return ast.StringTerm(string(b)), nil
+		return p.term(ast.String(b)), nil
 	}
 	if t, ok := p.keys[string(b)]; ok {
 		return t, nil
 	}
-	t := ast.StringTerm(string(b))
+	t := p.term(ast.String(b))
 	if len(p.keys) < 4096 {
 		p.keys[string(b)] = t
 	}
@@ -391,5 +426,5 @@ func (p *jsonParser) number() (*ast.Term, error) {
 		// Out of float range: OPA would reject it too.
 		return nil, p.errorf("number %s out of range", s)
 	}
-	return &ast.Term{Value: ast.Number(s)}, nil
+	return p.term(ast.Number(s)), nil
 }
