@@ -121,7 +121,7 @@ var (
 		campaign.ForecastWillFail: "Encore rouge", campaign.ForecastUnknown: "Imprévisible"}
 	itemWords = map[string]string{"division": "division", "group": "groupe", "pupil": "élève", "source": "source", "service": "service"}
 	runWords  = map[string]string{"running": "En cours", "done": "Terminée", "failed": "Échouée"}
-	roleWords = map[access.Role]string{access.Supervisor: "Superviseur", access.SchoolAdmin: "Administrateur d'établissement",
+	roleWords = map[access.Role]string{access.Supervisor: "Superviseur", access.SchoolAdmin: "Administrateur d’établissement",
 		access.PolicyAuthor: "Auteur des règles", access.PlatformAdmin: "Administrateur de la plateforme"}
 )
 
@@ -283,7 +283,7 @@ func (s *Server) render(c *echo.Context, status int, name, title string, page an
 	if !ok {
 		return fmt.Errorf("render: no template %q", name)
 	}
-	d := pageData{Title: title, Path: c.Request().URL.Path, Page: page, Flash: flashMessages[c.QueryParam("ok")]}
+	d := pageData{Title: title, Path: c.Request().URL.Path, Page: page, Flash: frenchTypo(flashMessages[c.QueryParam("ok")])}
 	if p := principalOf(c); p != nil {
 		u := p.user
 		d.User = &u

@@ -81,11 +81,11 @@ func (s *Server) pageAdminUser(c *echo.Context) error {
 	return c.Redirect(http.StatusSeeOther, "/admin?ok=user#comptes")
 }
 
-// pageAdminGrant grants a role to an account.
+// pageAdminGrant grants a role to an account (the form's « compte »).
 func (s *Server) pageAdminGrant(c *echo.Context) error {
-	id, err := idParam(c, "id")
-	if err != nil {
-		return err
+	id, err := strconv.ParseInt(c.FormValue("compte"), 10, 64)
+	if err != nil || id <= 0 {
+		return s.renderAdmin(c, http.StatusBadRequest, "Choisissez un compte.")
 	}
 	ctx := c.Request().Context()
 	scope := grantOf(c).scope

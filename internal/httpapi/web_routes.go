@@ -48,7 +48,7 @@ func (s *Server) pageRoutes() []route {
 		{http.MethodGet, "/admin", ActionUserList, s.pageAdmin, classNormal},
 		{http.MethodPost, "/admin/academies", ActionAcademyCreate, s.pageAdminAcademy, classNormal},
 		{http.MethodPost, "/admin/utilisateurs", ActionUserCreate, s.pageAdminUser, classNormal},
-		{http.MethodPost, "/admin/utilisateurs/:id/habilitations", ActionGrantCreate, s.pageAdminGrant, classNormal},
+		{http.MethodPost, "/admin/habilitations", ActionGrantCreate, s.pageAdminGrant, classNormal},
 		{http.MethodPost, "/admin/utilisateurs/:id/habilitations/:grant/retirer", ActionGrantDelete, s.pageAdminRevoke, classNormal},
 		{http.MethodGet, "/admin/journal", ActionAuditRead, s.pagePlatformAudit, classNormal},
 	}

@@ -295,7 +295,7 @@ func TestPagePolicyEditorWithDrafts(t *testing.T) {
 	body = string(page.body)
 	assert.Contains(t, body, "Version 1 (en vigueur) — aut")
 	assert.Contains(t, body, "Absents en surveillance")
-	assert.Contains(t, body, "<code>"+module+"</code> : +2 −0")
+	assert.Contains(t, body, "<code>"+module+"</code>\u00a0: +2 −0")
 	assert.Contains(t, body, "# seuil revu par l&#39;académie")
 	assert.Contains(t, body, "configuration (surcharges)")
 }
@@ -314,4 +314,66 @@ func TestDiffText(t *testing.T) {
 	assert.Equal(t, []string{" b", " c", "-d", "+D", " e", " f", " g", " h", "+i"}, got)
 	_, ok = diffText("x", a, a)
 	assert.False(t, ok)
+}
+
+func TestPageAdminAndAccountForms(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	root := browser(t)
+	csrf := e.loginPage(root, "root")
+	resp := e.form(root, "/admin/utilisateurs", url.Values{"csrf_token": {csrf}, "login": {"marie"}, "nom": {"Marie Curie"},
+		"courriel": {"marie@ac-test.fr"}, "mot_de_passe": {"court"}})
+	assert.Equal(t, http.StatusBadRequest, resp.status)
+	assert.Contains(t, string(resp.body), "au moins 12 caractères")
+	resp = e.form(root, "/admin/utilisateurs", url.Values{"csrf_token": {csrf}, "login": {"marie"}, "nom": {"Marie Curie"}, "courriel": {"marie@ac-test.fr"}})
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+	u, err := e.st.UserByLogin(t.Context(), access.System(), "marie")
+	require.NoError(t, err)
+	id := strconv.FormatInt(u.ID, 10)
+	resp = e.form(root, "/admin/habilitations", url.Values{"csrf_token": {csrf}, "compte": {id}, "role": {"school_admin"}, "academie": {"poitiers"}, "uais": {uaiOwn + ", " + uaiSibling}})
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+	resp = e.form(root, "/admin/habilitations", url.Values{"csrf_token": {csrf}, "compte": {id}, "role": {"school_admin"}, "academie": {"poitiers"}, "uais": {"pas-un-uai"}})
+	assert.Equal(t, http.StatusBadRequest, resp.status)
+	assert.Contains(t, string(resp.body), "Demande refusée")
+	page := e.do(root, request{method: http.MethodGet, path: "/admin?ok=grant"})
+	assert.Contains(t, string(page.body), "L’habilitation est enregistrée.")
+	assert.Contains(t, string(page.body), "Administrateur d’établissement · poitiers · "+uaiOwn+", "+uaiSibling)
+	u, err = e.st.UserByLogin(t.Context(), access.System(), "marie")
+	require.NoError(t, err)
+	require.Len(t, u.Grants, 1)
+	resp = e.form(root, "/admin/utilisateurs/"+id+"/habilitations/"+strconv.FormatInt(u.Grants[0].ID, 10)+"/retirer", url.Values{"csrf_token": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+
+	// A supervisor may not use the admin forms.
+	sup := browser(t)
+	supCSRF := e.loginPage(sup, "sup")
+	resp = e.form(sup, "/admin/utilisateurs", url.Values{"csrf_token": {supCSRF}, "login": {"x"}})
+	assert.Equal(t, http.StatusForbidden, resp.status)
+
+	// Account: a token shown once, then revoked; e-mail preferences.
+	resp = e.form(sup, "/compte/jetons", url.Values{"csrf_token": {supCSRF}, "nom": {"export"}, "jours": {"30"}, "portee": {"read"}})
+	require.Equal(t, http.StatusCreated, resp.status)
+	m := regexp.MustCompile(`<code id="nouveau-jeton">([^<]+)</code>`).FindSubmatch(resp.body)
+	require.NotNil(t, m)
+	api := e.do(nil, request{method: http.MethodGet, path: "/api/v1/me", token: string(m[1])})
+	assert.Equal(t, http.StatusOK, api.status, "the new token works")
+	tokens, err := e.st.ListTokens(t.Context(), access.System(), e.ids["user:sup"])
+	require.NoError(t, err)
+	var tid int64
+	for _, tk := range tokens {
+		if tk.Name == "export" {
+			tid = tk.ID
+		}
+	}
+	resp = e.form(sup, "/compte/jetons/"+strconv.FormatInt(tid, 10)+"/revoquer", url.Values{"csrf_token": {supCSRF}})
+	require.Equal(t, http.StatusSeeOther, resp.status)
+	api = e.do(nil, request{method: http.MethodGet, path: "/api/v1/me", token: string(m[1])})
+	assert.Equal(t, http.StatusUnauthorized, api.status, "revoked")
+	resp = e.form(sup, "/compte/notifications", url.Values{"csrf_token": {supCSRF}, "courriel": {"oui"}, "repetition": {"3"}})
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+	prefs, err := e.st.NotificationPrefsOf(t.Context(), access.System(), e.ids["user:sup"])
+	require.NoError(t, err)
+	assert.True(t, prefs.EmailEnabled)
+	assert.Equal(t, 3, prefs.RepeatDays)
+	resp = e.form(sup, "/compte/notifications", url.Values{"csrf_token": {supCSRF}, "repetition": {"99"}})
+	assert.Equal(t, http.StatusBadRequest, resp.status)
 }

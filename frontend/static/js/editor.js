@@ -58,7 +58,7 @@
   function failure(box, title, res) {
     var b = res.body || {};
     var lines = [(b.message || ("Réponse " + res.status)) + (b.detail ? " " + b.detail : "")];
-    if (b.request_id) { lines.push("Référence : " + b.request_id); }
+    if (b.request_id) { lines.push("Référence : " + b.request_id); }
     box.appendChild(alertBox("error", title, lines));
   }
 
@@ -104,8 +104,8 @@
       var t = c.tests;
       var title = "Brouillon enregistré (révision " + draft.revision + "). " +
         (c.compiles ? "Le jeu compile" : "Le jeu ne compile pas") +
-        (t ? " ; tests : " + t.passed + " réussis, " + t.failed + " en échec, " + t.errored + " en erreur" : "") +
-        (c.ok ? " : publiable." : " : pas encore publiable.");
+        (t ? " ; tests : " + t.passed + " réussis, " + t.failed + " en échec, " + t.errored + " en erreur" : "") +
+        (c.ok ? " : publiable." : " : pas encore publiable.");
       box.appendChild(alertBox(c.ok ? "success" : (c.compiles ? "warning" : "error"), title, []));
       if (markers.length) { box.appendChild(markerList(markers, "Erreurs, avertissements et remarques de style")); }
       return true;
@@ -145,7 +145,7 @@
     var ul = el("ul", { "class": "vg-markers-list" });
     markers.forEach(function (m) {
       var li = el("li", { "class": "vg-markers-list__" + m.severity });
-      var label = (m.severity === "error" ? "Erreur" : "Avertissement") + (m.line ? " ligne " + m.line : "") + " (" + m.code + ") : " + m.message;
+      var label = (m.severity === "error" ? "Erreur" : "Avertissement") + (m.line ? " ligne " + m.line : "") + " (" + m.code + ") : " + m.message;
       if (m.line && m.module === form.getAttribute("data-module")) {
         var a = el("a", { href: "#source" }, label);
         a.addEventListener("click", function (e) { e.preventDefault(); cm.focus(); cm.setCursor({ line: m.line - 1, ch: Math.max(0, (m.column || 1) - 1) }); });
@@ -169,7 +169,7 @@
         } else if (b.ok) {
           box.appendChild(alertBox("warning", "Le jeu de règles compile, avec " + b.warnings + " avertissement" + (b.warnings > 1 ? "s" : "") + ".", []));
         } else {
-          box.appendChild(alertBox("error", b.errors + " erreur" + (b.errors > 1 ? "s" : "") + " : le jeu de règles ne compile pas.", []));
+          box.appendChild(alertBox("error", b.errors + " erreur" + (b.errors > 1 ? "s" : "") + " : le jeu de règles ne compile pas.", []));
         }
         if (b.markers.length) { box.appendChild(markerList(b.markers, "Dans ce module")); }
         if (b.others.length) { box.appendChild(markerList(b.others, "Dans d’autres modules")); }
@@ -183,14 +183,14 @@
       post(form.getAttribute("data-test-url"), function (b, box) {
         if (b.problems.length) {
           showMarkers(b.problems.filter(function (m) { return m.module === form.getAttribute("data-module"); }));
-          box.appendChild(alertBox("error", "Les tests ne peuvent pas tourner : le jeu de règles ne compile pas.", []));
+          box.appendChild(alertBox("error", "Les tests ne peuvent pas tourner : le jeu de règles ne compile pas.", []));
           box.appendChild(markerList(b.problems, "Erreurs"));
           return;
         }
         var title = b.passed + " test" + (b.passed > 1 ? "s" : "") + " réussi" + (b.passed > 1 ? "s" : "") +
           ", " + b.failed + " en échec, " + b.errored + " en erreur.";
         box.appendChild(alertBox(b.ok ? "success" : "error", title, b.results.map(function (r) {
-          return r.module + " ligne " + r.line + " — " + r.name + " : " + (r.outcome === "fail" ? "échec" : "erreur") + (r.message ? " (" + r.message + ")" : "");
+          return r.module + " ligne " + r.line + " — " + r.name + " : " + (r.outcome === "fail" ? "échec" : "erreur") + (r.message ? " (" + r.message + ")" : "");
         })));
       }, document.getElementById("resultat-tests"), "Tests en cours…");
     });
@@ -209,9 +209,9 @@
     var title = p.changed + " établissement" + (p.changed > 1 ? "s" : "") + " sur " + p.schools + " changeraient" +
       (p.pupils_affected ? " (" + p.pupils_affected + " élèves concernés)" : "") + ".";
     var lines = [
-      "Prêts : " + p.status_before.ready + " → " + p.status_after.ready,
-      "À risque : " + p.status_before.at_risk + " → " + p.status_after.at_risk,
-      "Non prêts : " + p.status_before.not_ready + " → " + p.status_after.not_ready
+      "Prêts : " + p.status_before.ready + " → " + p.status_after.ready,
+      "À risque : " + p.status_before.at_risk + " → " + p.status_after.at_risk,
+      "Non prêts : " + p.status_before.not_ready + " → " + p.status_after.not_ready
     ].concat(p.warnings || []);
     box.appendChild(alertBox(p.changed ? "warning" : "success", title, lines));
     if (!p.school_changes || !p.school_changes.length) { return; }
@@ -233,7 +233,7 @@
         var d = el("details"); d.appendChild(el("summary", {}, r.changes.length + " contrôle" + (r.changes.length > 1 ? "s" : "")));
         var ul = el("ul");
         r.changes.forEach(function (c) {
-          var txt = c.check + " : " + (c.before.status || "—") + (c.before.mode === "monitor" ? " (surveillance)" : "") + " → " +
+          var txt = c.check + " : " + (c.before.status || "—") + (c.before.mode === "monitor" ? " (surveillance)" : "") + " → " +
             (c.after.status || "—") + (c.after.mode === "monitor" ? " (surveillance)" : "");
           if (c.new_count) { txt += ", " + c.new_count + " nouveaux éléments"; }
           if (c.closed_count) { txt += ", " + c.closed_count + " éléments résolus"; }
@@ -267,7 +267,7 @@
     preview.addEventListener("click", function () {
       post(form.getAttribute("data-preview-url"), function (b, box) {
         if (b.problems.length) {
-          box.appendChild(alertBox("error", "Aperçu impossible : le jeu de règles ne compile pas.", []));
+          box.appendChild(alertBox("error", "Aperçu impossible : le jeu de règles ne compile pas.", []));
           box.appendChild(markerList(b.problems, "Erreurs"));
           return;
         }

@@ -68,16 +68,16 @@
         var msg = body && body.message ? body.message : "Le serveur a répondu " + xhr.status + ".";
         var lines = [msg];
         if (body && body.detail) { lines.push(body.detail); }
-        if (body && body.request_id) { lines.push("Référence : " + body.request_id); }
+        if (body && body.request_id) { lines.push("Référence : " + body.request_id); }
         result.appendChild(alertBox("error", "Dépôt refusé", lines));
         return;
       }
       var ok = [], bad = [];
       body.files.forEach(function (f) {
         if (f.error) {
-          bad.push(f.file + " : " + f.error);
+          bad.push(f.file + " : " + f.error);
         } else {
-          ok.push(f.file + " : " + (f.duplicate ? "déjà reçu, ignoré" : "accepté (" + f.import.kind + ")"));
+          ok.push(f.file + " : " + (f.duplicate ? "déjà reçu, ignoré" : "accepté (" + f.import.kind + ")"));
         }
       });
       if (ok.length) {
