@@ -192,6 +192,11 @@ test('a school admin sees its schools only, follows a to-do item, uploads files 
   const upload = await page.locator('#resultat-depot').textContent();
   assert.match(upload, /refusé/);
   await shot(page, '10-depot-refuse');
+  // A real STS-Web export, but of another school: refused, saying which school it is for.
+  await page.setInputFiles('#fichiers', join(import.meta.dirname, '..', '..', '..', 'internal', 'ingest', 'testdata', 'sts_emp_0790029C_2026.xml'));
+  await page.click('#formulaire-depot button[type=submit]');
+  await page.locator('#resultat-depot .fr-alert').first().waitFor();
+  assert.match(await page.locator('#resultat-depot').textContent(), /0790029C/);
   await checkA11y(page, 'etablissement-depot');
 
   // Attest the first step not done yet (steps the files cannot show are attested).
@@ -209,7 +214,7 @@ test('a school admin sees its schools only, follows a to-do item, uploads files 
   await ctx.close();
 });
 
-test('a policy author opens a draft, sees the error marker, saves, tests, previews the impact and publishes', async () => {
+test('a policy author opens a draft, sees the error marker, saves, tests, previews the impact, publishes and rolls back', async () => {
   const { ctx, page, errors } = await newUser(browser, vigie.url);
   await login(page, 'auteur', demo.auteur.password);
   assert.match(new URL(page.url()).pathname, /\/regles$/);
@@ -253,7 +258,8 @@ test('a policy author opens a draft, sees the error marker, saves, tests, previe
   assert.match(await page.locator('#resultat-tests').textContent(), /tests? réussis?/);
 
   // Monitor mode for a check, then the impact preview: schools change, with links to them.
-  await page.selectOption('#mode-siecle\\.groups_populated', 'monitor');
+  const mode = await page.locator('#mode-siecle\\.groups_populated').inputValue();
+  await page.selectOption('#mode-siecle\\.groups_populated', mode === 'monitor' ? '' : 'monitor');
   await page.click('#bouton-apercu');
   await page.locator('#resultat-apercu .fr-alert').waitFor({ timeout: 240000 });
   const summary = await page.locator('#resultat-apercu .fr-alert').first().textContent();
@@ -268,11 +274,28 @@ test('a policy author opens a draft, sees the error marker, saves, tests, previe
   await page.fill('#message-publication', 'Groupes peuplés en surveillance pendant la démonstration.');
   await Promise.all([page.waitForURL(/ok=publie/, { timeout: 240000 }), page.click('#formulaire-publier button[type=submit]')]);
   await page.getByText('Le brouillon est publié').waitFor();
-  assert.match(await page.locator('#versions').textContent(), /Version 1 \(en vigueur\)/);
+  const inForce = () => page.locator('#versions').textContent().then((t) => Number((t.match(/Version (\d+) \(en vigueur\)/) || [])[1]));
+  const first = await inForce();
+  assert.ok(first >= 1, 'a version in force');
   await page.locator('#versions .fr-accordion__btn').first().click();
-  assert.match(await page.locator('#versions .vg-diff').first().textContent(), /monitor/);
+  assert.match(await page.locator('#versions .vg-diff').first().textContent(), /mode/);
   await shot(page, '15-regles-versions');
   await checkA11y(page, 'regles-versions');
+
+  // A second version, then back to the first one.
+  await page.fill('#titre-brouillon', 'Deuxième version');
+  await Promise.all([page.waitForURL(/brouillon=\d+/), page.click('#nouveau-brouillon button[type=submit]')]);
+  await page.locator('#formulaire-publier').waitFor();
+  await page.fill('#message-publication', 'Deuxième version, sans changement.');
+  await Promise.all([page.waitForURL(/ok=publie/, { timeout: 240000 }), page.click('#formulaire-publier button[type=submit]')]);
+  assert.equal(await inForce(), first + 1);
+  const v1 = page.locator('#versions .fr-accordion', { hasText: `Version ${first} —` });
+  await v1.locator('.fr-accordion__btn').click();
+  await v1.locator('input[name=message]').fill(`Retour à la version ${first} pour la démonstration.`);
+  await Promise.all([page.waitForURL(/ok=retour/, { timeout: 240000 }), v1.locator('form.vg-rollback button[type=submit]').click()]);
+  await page.getByText('La version choisie est de nouveau en vigueur.').waitFor();
+  assert.equal(await inForce(), first);
+  assert.match(await page.locator('#versions table').textContent(), /Retour en arrière/);
   assert.deepEqual(errors, []);
   await ctx.close();
 });
