@@ -182,9 +182,13 @@ func (s *Scheduler) Add(j Job) error {
 		gocron.WithEventListeners(gocron.AfterLockError(func(_ uuid.UUID, name string, _ error) { s.skipped(name, "locked") }))}
 	switch {
 	case j.Parts != nil:
-		// Every replica fires a partitioned job and shares its parts (no job-wide lock); in
-		// this process a run that overlaps the next time skips it.
-		jopts = append(jopts, gocron.WithDisabledDistributedJobLocker(true), gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		// Every replica fires a partitioned job and shares its parts (no job-wide lock). A
+		// slot that comes while the previous one still runs is run too (its parts are its
+		// own); alone (SQLite), an overlapping time is skipped as for any job.
+		jopts = append(jopts, gocron.WithDisabledDistributedJobLocker(true))
+		if !s.opts.Distributed {
+			jopts = append(jopts, gocron.WithSingletonMode(gocron.LimitModeReschedule))
+		}
 		j.Run = s.coordinate(j)
 	case !s.opts.Distributed:
 		// One process: a run that overlaps the next time skips it. Distributed, the job's
