@@ -223,7 +223,7 @@ var completRE = regexp.MustCompile(`Complet_([0-9]{8})`)
 // Add reads one file of the feed. name is how the file is known (its name carries the
 // category and the extraction date).
 func (f *FeedReader) Add(name string, r io.Reader) error {
-	d := newDoc(name, r, f.opt.Limits.withDefaults())
+	d := newStreamDoc(name, r, f.opt.Limits.withDefaults())
 	root, err := d.start()
 	if err != nil {
 		return err

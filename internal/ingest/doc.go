@@ -10,8 +10,9 @@
 // into an *apperr.InputError that names the file, line and element. It does no database or
 // network I/O: callers hand it bytes and persist the parts it returns.
 //
-// School files (capped by Limits.MaxFileSize) are read whole and tokenised by a small scanner,
-// several times faster than encoding/xml and checked against it by FuzzScanner; the feed,
-// which covers an academy, is streamed with encoding/xml's Token in memory proportional to
-// its structures and persons (FeedReader).
+// Every file is tokenised by a small scanner, several times faster than encoding/xml and
+// checked against it by FuzzScanner. School files (capped by Limits.MaxFileSize) are read
+// whole into a recycled buffer; the feed, which covers an academy, is streamed through the
+// same scanner a window at a time (FuzzStreamScanner checks it against the whole-file one),
+// in memory proportional to its structures and persons (FeedReader).
 package ingest

@@ -71,6 +71,7 @@ func ReadLinks(names []string, r io.Reader, opt Options) (*LinksPart, error) {
 		name = names[0]
 	}
 	d := newFastDoc(name, r, opt.Limits.withDefaults())
+	defer d.release()
 	root, err := d.start()
 	if err != nil {
 		return nil, err

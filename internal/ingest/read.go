@@ -74,6 +74,7 @@ func Read(u Upload, opt Options) (*Part, error) {
 	}
 	defer rc.Close()
 	d := newFastDocSized(e.label(), rc, lim, e.size)
+	defer d.release()
 	root, err := d.start()
 	if err != nil {
 		return nil, err

@@ -3,23 +3,30 @@ package ingest
 import (
 	"bytes"
 	"encoding/xml"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/vigie-edu/vigie/internal/apperr"
 )
 
-// scanner tokenises a UTF-8 XML document held in memory into encoding/xml token values, for
-// the school files: encoding/xml reads about 20 MB/s, which makes a big lycée's files take
-// half a second; this reads them several times faster. It is strict like encoding/xml with
-// Strict set (well-formed tags, matched end tags, quoted attributes, only the predefined and
-// character entities, legal characters) and is checked against it by FuzzScanner. The
-// federating directory feed, read once per academy, stays with encoding/xml.
+// scanner tokenises a UTF-8 XML document into encoding/xml token values: encoding/xml reads
+// about 20 MB/s, which makes a big lycée's files take half a second and an academy's feed
+// minutes; this reads them several times faster. It is strict like encoding/xml with Strict
+// set (well-formed tags, matched end tags, quoted attributes, only the predefined and
+// character entities, legal characters) and is checked against it by FuzzScanner and
+// FuzzStreamScanner.
+//
+// A school file is held in memory whole (newScanner). The federating directory feed, which
+// covers an academy, is streamed (newStreamScanner): src is then a window on the reader,
+// refilled as tokens are read, and no bigger than its largest token.
 //
 // It fills a token rather than returning encoding/xml's token interface, which would cost an
-// allocation per token. Text may point into the source (token.stable) or a scratch buffer
-// valid until the next call.
+// allocation per token. Text may point into the source (token.stable, in memory only) or a
+// scratch buffer valid until the next call.
 type scanner struct {
 	src     []byte
 	pos     int
@@ -27,13 +34,117 @@ type scanner struct {
 	linePos int
 	stack   []qname
 	names   map[string]qname // interned element and attribute names
+	recent  [64]qname        // a cache in front of names: a map lookup per name is a cost
+	values  map[string]string
+	attrs   []xml.Attr // slab the attributes of start tags are taken from
 	buf     []byte
 	pending string // the end of a self-closing element, when not ""
 	err     error
+	// skipBlank drops white space between tags instead of returning it as text: the readers
+	// never use it (exports hold no mixed content), and it is a third of the tokens.
+	skipBlank bool
+
+	// Streaming: src is win[:valid], the checked UTF-8 part of what was read from r.
+	r     io.Reader // nil: the whole document is in src
+	win   []byte
+	n     int  // bytes read into win
+	valid int  // of those, the complete UTF-8 ones (an incomplete sequence waits for more)
+	eofR  bool // r is exhausted
+	short bool // the last failure was running out of window, not a fault in the document
+	// lowWater: fewer bytes than this left in the window, and it is refilled before a token.
+	lowWater int
 }
 
+// Window sizes of a streamed document: the usual window, how little of it is left before it
+// is refilled (so that a token rarely straddles its end), and the largest token accepted.
+const (
+	streamWindow   = 256 << 10
+	streamLowWater = 4 << 10
+	maxStreamToken = 16 << 20
+)
+
 func newScanner(src []byte) *scanner {
-	return &scanner{src: src, names: map[string]qname{}}
+	return &scanner{src: src, names: map[string]qname{}, values: map[string]string{}}
+}
+
+// newStreamScanner reads UTF-8 from r, a window at a time.
+func newStreamScanner(r io.Reader) *scanner {
+	return newStreamScannerSize(r, streamWindow)
+}
+
+// newStreamScannerSize starts with a window of size bytes (tests use tiny ones).
+func newStreamScannerSize(r io.Reader, size int) *scanner {
+	s := newScanner(nil)
+	s.r, s.win = r, make([]byte, size)
+	s.lowWater = min(streamLowWater, size/2)
+	if err := s.fill(size); err != nil && s.err == nil {
+		s.err = err
+	}
+	return s
+}
+
+// fill drops what was read before s.pos and reads from r until want bytes follow s.pos, the
+// window is full, or r is exhausted; the window grows when want needs it. New bytes are
+// checked as UTF-8 (encoding/xml's "invalid UTF-8", at their line) as they come.
+func (s *scanner) fill(want int) error {
+	s.line() // count the newlines of what is dropped
+	copy(s.win, s.win[s.pos:s.n])
+	s.n -= s.pos
+	s.valid -= s.pos
+	s.linePos -= s.pos
+	s.pos = 0
+	if want > len(s.win) {
+		if want > maxStreamToken {
+			return &apperr.InputError{Line: s.line(), Msg: fmt.Sprintf("an XML token longer than %d MiB", maxStreamToken>>20)}
+		}
+		w := make([]byte, min(max(2*len(s.win), want), maxStreamToken))
+		copy(w, s.win[:s.n])
+		s.win = w
+	}
+	for empty := 0; !s.eofR && s.n < want && s.n < len(s.win); {
+		k, err := s.r.Read(s.win[s.n:])
+		s.n += k
+		switch {
+		case errors.Is(err, io.EOF):
+			s.eofR = true
+		case err != nil:
+			return err
+		case k == 0:
+			if empty++; empty == 100 {
+				return io.ErrNoProgress
+			}
+		}
+	}
+	end := s.n
+	if !s.eofR {
+		// Leave an incomplete trailing sequence for the next read.
+		for i := 1; i <= utf8.UTFMax-1 && end-i >= s.valid; i++ {
+			if c := s.win[end-i]; c >= 0xC0 {
+				if !utf8.FullRune(s.win[end-i : end]) {
+					end -= i
+				}
+				break
+			} else if c < 0x80 {
+				break
+			}
+		}
+	}
+	if !utf8.Valid(s.win[s.valid:end]) {
+		bad := s.valid
+		for bad < end {
+			r, size := utf8.DecodeRune(s.win[bad:end])
+			if r == utf8.RuneError && size == 1 {
+				break
+			}
+			bad += size
+		}
+		s.valid, s.src = bad, s.win[:bad] // what comes before still says what the file is
+		s.err = &xml.SyntaxError{Msg: "invalid UTF-8", Line: s.lines + bytes.Count(s.win[:bad], []byte{'\n'}) + 1}
+		return s.err
+	}
+	s.valid = end
+	s.src = s.win[:s.valid]
+	return nil
 }
 
 // line is the 1-based line of the current position.
@@ -50,8 +161,19 @@ func (s *scanner) fail(format string, args ...any) error {
 	return s.err
 }
 
+// unexpectedEOF fails for want of input: at the end of a streamed window, the scanner reads
+// on and tries again.
+func (s *scanner) unexpectedEOF(msg string) error {
+	s.short = true
+	return s.fail("%s", msg)
+}
+
 func (s *scanner) eof() error {
 	if len(s.stack) > 0 {
+		return s.unexpectedEOF("unexpected EOF")
+	}
+	if s.r != nil && !s.eofR {
+		s.short = true
 		return s.fail("unexpected EOF")
 	}
 	s.err = io.EOF
@@ -60,6 +182,30 @@ func (s *scanner) eof() error {
 
 // scan reads the next token into t, or returns io.EOF at the end of a complete document.
 func (s *scanner) scan(t *token) error {
+	if s.r == nil || s.err != nil {
+		return s.scanToken(t)
+	}
+	for {
+		if !s.eofR && len(s.src)-s.pos < s.lowWater {
+			if err := s.fill(len(s.win)); err != nil {
+				return err
+			}
+		}
+		pos, lines, linePos := s.pos, s.lines, s.linePos
+		err := s.scanToken(t)
+		if err == nil || !s.short || s.eofR {
+			return err
+		}
+		// The token goes on past the window: read on and scan it again.
+		s.pos, s.lines, s.linePos, s.err, s.short = pos, lines, linePos, nil, false
+		if err := s.fill(2 * (len(s.src) - s.pos + s.lowWater)); err != nil {
+			return err
+		}
+	}
+}
+
+// scanToken reads the next token of src.
+func (s *scanner) scanToken(t *token) error {
 	if s.err != nil {
 		return s.err
 	}
@@ -67,6 +213,15 @@ func (s *scanner) scan(t *token) error {
 	if s.pending != "" {
 		t.kind, t.name, s.pending = tkEnd, s.pending, ""
 		return nil
+	}
+	if s.skipBlank {
+		i := s.pos
+		for i < len(s.src) && isSpace(s.src[i]) {
+			i++
+		}
+		if i < len(s.src) && s.src[i] == '<' || i == len(s.src) && (s.r == nil || s.eofR) {
+			s.pos = i
+		}
 	}
 	if s.pos >= len(s.src) {
 		return s.eof()
@@ -85,6 +240,9 @@ func (s *scanner) scan(t *token) error {
 		default:
 			return s.startTag(t)
 		}
+	}
+	if s.r != nil && !s.eofR && len(rest) < len("<![CDATA[") {
+		return s.unexpectedEOF("unexpected EOF") // too little to tell the kind of markup
 	}
 	switch {
 	case bytes.HasPrefix(rest, []byte("<!--")):
@@ -106,6 +264,9 @@ func (s *scanner) text(t *token) error {
 	start := s.pos
 	end := bytes.IndexByte(s.src[start:], '<')
 	if end < 0 {
+		if s.r != nil && !s.eofR {
+			return s.unexpectedEOF("unexpected EOF")
+		}
 		end = len(s.src)
 	} else {
 		end += start
@@ -116,7 +277,8 @@ func (s *scanner) text(t *token) error {
 		return err
 	}
 	s.pos = end
-	t.kind, t.text, t.stable = tkText, out, len(out) == len(raw) && (len(raw) == 0 || &out[0] == &raw[0])
+	t.kind, t.text = tkText, out
+	t.stable = s.r == nil && len(out) == len(raw) && (len(raw) == 0 || &out[0] == &raw[0])
 	return nil
 }
 
@@ -252,7 +414,12 @@ func (s *scanner) name() (qname, bool) {
 		s.pos++
 	}
 	b := s.src[start:s.pos]
+	h := (len(b)*31 + int(b[0])*7 + int(b[len(b)-1])) & (len(s.recent) - 1)
+	if n := s.recent[h]; n.full == string(b) {
+		return n, true
+	}
 	if n, ok := s.names[string(b)]; ok {
+		s.recent[h] = n
 		return n, true
 	}
 	if !validName(b) || bytes.Count(b, []byte{':'}) > 1 {
@@ -294,7 +461,7 @@ func (s *scanner) startTag(t *token) error {
 	name, ok := s.name()
 	if !ok {
 		if s.pos >= len(s.src) {
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		return s.fail("expected element name after <")
 	}
@@ -302,22 +469,24 @@ func (s *scanner) startTag(t *token) error {
 	for {
 		s.skipSpace()
 		if s.pos >= len(s.src) {
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		switch c := s.src[s.pos]; {
 		case c == '>':
 			s.pos++
 			s.stack = append(s.stack, name)
+			s.keepAttrs(t)
 			return nil
 		case c == '/':
 			if s.pos+1 >= len(s.src) {
-				return s.fail("unexpected EOF")
+				return s.unexpectedEOF("unexpected EOF")
 			}
 			if s.src[s.pos+1] != '>' {
 				return s.fail("expected /> in element")
 			}
 			s.pos += 2
 			s.pending = name.local
+			s.keepAttrs(t)
 			return nil
 		}
 		before := s.pos
@@ -330,7 +499,7 @@ func (s *scanner) startTag(t *token) error {
 		}
 		s.skipSpace()
 		if s.pos >= len(s.src) {
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		if s.src[s.pos] != '=' {
 			return s.fail("attribute name without = in element")
@@ -338,7 +507,7 @@ func (s *scanner) startTag(t *token) error {
 		s.pos++
 		s.skipSpace()
 		if s.pos >= len(s.src) {
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		q := s.src[s.pos]
 		if q != '"' && q != '\'' {
@@ -348,7 +517,7 @@ func (s *scanner) startTag(t *token) error {
 		end := bytes.IndexByte(s.src[s.pos:], q)
 		if end < 0 {
 			s.pos = len(s.src)
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		raw := s.src[s.pos : s.pos+end]
 		v, err := s.decode(raw, true)
@@ -356,8 +525,39 @@ func (s *scanner) startTag(t *token) error {
 			return err
 		}
 		s.pos += end + 1
-		t.attrs = append(t.attrs, xml.Attr{Name: xml.Name{Local: attr.local}, Value: string(v)})
+		if t.attrs == nil {
+			if len(s.attrs) < 8 {
+				s.attrs = make([]xml.Attr, 256)
+			}
+			t.attrs = s.attrs[:0:8]
+		}
+		t.attrs = append(t.attrs, xml.Attr{Name: xml.Name{Local: attr.local}, Value: s.value(v)})
 	}
+}
+
+// keepAttrs takes the attributes of a start tag out of the slab for good (a captured record
+// keeps them); an element has at most a few.
+func (s *scanner) keepAttrs(t *token) {
+	if n := len(t.attrs); n > 0 && cap(t.attrs) == 8 && len(s.attrs) >= 8 && &s.attrs[0] == &t.attrs[0] {
+		t.attrs = t.attrs[:n:n]
+		s.attrs = s.attrs[n:]
+	}
+}
+
+// value returns an attribute value as a string, short ones of a feed shared: a feed repeats a
+// few dozen attribute names and operations millions of times.
+func (s *scanner) value(v []byte) string {
+	if s.r == nil || len(v) > 32 {
+		return string(v) // a school file's attributes are mostly ids, each seen once
+	}
+	if x, ok := s.values[string(v)]; ok {
+		return x
+	}
+	x := string(v)
+	if len(s.values) < 4096 {
+		s.values[x] = x
+	}
+	return x
 }
 
 func (s *scanner) endTag(t *token) error {
@@ -377,13 +577,13 @@ func (s *scanner) endTag(t *token) error {
 	}
 	if !ok {
 		if s.pos >= len(s.src) {
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		return s.fail("expected element name after </")
 	}
 	s.skipSpace()
 	if s.pos >= len(s.src) {
-		return s.fail("unexpected EOF")
+		return s.unexpectedEOF("unexpected EOF")
 	}
 	if s.src[s.pos] != '>' {
 		return s.fail("invalid characters between </%s and >", name.full)
@@ -411,7 +611,7 @@ func (s *scanner) procInst(t *token) error {
 	target := s.src[start:s.pos]
 	if len(target) == 0 || !validName(target) {
 		if s.pos >= len(s.src) {
-			return s.fail("unexpected EOF")
+			return s.unexpectedEOF("unexpected EOF")
 		}
 		return s.fail("expected target name after <?")
 	}
@@ -419,9 +619,9 @@ func (s *scanner) procInst(t *token) error {
 	end := bytes.Index(s.src[s.pos:], []byte("?>"))
 	if end < 0 {
 		s.pos = len(s.src)
-		return s.fail("unexpected EOF")
+		return s.unexpectedEOF("unexpected EOF")
 	}
-	t.kind, t.name, t.text, t.stable = tkProcInst, string(target), s.src[s.pos:s.pos+end], true
+	t.kind, t.name, t.text, t.stable = tkProcInst, string(target), s.src[s.pos:s.pos+end], s.r == nil
 	s.pos += end + 2
 	return nil
 }
@@ -431,18 +631,18 @@ func (s *scanner) comment(t *token) error {
 	end := bytes.Index(s.src[s.pos:], []byte("--"))
 	if end < 0 {
 		s.pos = len(s.src)
-		return s.fail("unexpected EOF")
+		return s.unexpectedEOF("unexpected EOF")
 	}
 	body := s.src[s.pos : s.pos+end]
 	s.pos += end + 2
 	if s.pos >= len(s.src) {
-		return s.fail("unexpected EOF")
+		return s.unexpectedEOF("unexpected EOF")
 	}
 	if s.src[s.pos] != '>' {
 		return s.fail(`invalid sequence "--" not allowed in comments`)
 	}
 	s.pos++
-	t.kind, t.text, t.stable = tkComment, body, true
+	t.kind, t.text, t.stable = tkComment, body, s.r == nil
 	return nil
 }
 
@@ -451,7 +651,7 @@ func (s *scanner) cdata(t *token) error {
 	end := bytes.Index(s.src[s.pos:], []byte("]]>"))
 	if end < 0 {
 		s.pos = len(s.src)
-		return s.fail("unexpected EOF in CDATA section")
+		return s.unexpectedEOF("unexpected EOF in CDATA section")
 	}
 	raw := s.src[s.pos : s.pos+end]
 	out, err := s.decodeCDATA(raw)
@@ -495,7 +695,7 @@ func (s *scanner) directive(t *token) error {
 	s.pos += 2
 	start := s.pos
 	if s.pos >= len(s.src) {
-		return s.fail("unexpected EOF")
+		return s.unexpectedEOF("unexpected EOF")
 	}
 	s.pos++ // encoding/xml takes the first byte as is, even '>'
 
@@ -515,7 +715,7 @@ func (s *scanner) directive(t *token) error {
 			end := bytes.Index(s.src[s.pos+4:], []byte("-->"))
 			if end < 0 {
 				s.pos = len(s.src)
-				return s.fail("unexpected EOF")
+				return s.unexpectedEOF("unexpected EOF")
 			}
 			out = append(append(out, s.src[start:s.pos]...), ' ')
 			s.pos += 4 + end + 3
@@ -537,5 +737,5 @@ func (s *scanner) directive(t *token) error {
 		}
 		s.pos++
 	}
-	return s.fail("unexpected EOF")
+	return s.unexpectedEOF("unexpected EOF")
 }

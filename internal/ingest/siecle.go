@@ -39,6 +39,7 @@ type SIECLEPupil struct {
 // ReadSIECLE reads a SIECLE-BEE pupil export from r.
 func ReadSIECLE(name string, r io.Reader, opt Options) (*SIECLEPart, error) {
 	d := newFastDoc(name, r, opt.Limits.withDefaults())
+	defer d.release()
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -229,6 +230,7 @@ type SIECLEStructure struct {
 // ReadStructures reads SIECLE-BEE's Structures.xml from r.
 func ReadStructures(name string, r io.Reader, opt Options) (*StructuresPart, error) {
 	d := newFastDoc(name, r, opt.Limits.withDefaults())
+	defer d.release()
 	root, err := d.start()
 	if err != nil {
 		return nil, err
@@ -297,6 +299,7 @@ type Programme struct {
 // ReadNomenclature reads SIECLE-BEE's Nomenclature.xml from r.
 func ReadNomenclature(name string, r io.Reader, opt Options) (*NomenclaturePart, error) {
 	d := newFastDoc(name, r, opt.Limits.withDefaults())
+	defer d.release()
 	root, err := d.start()
 	if err != nil {
 		return nil, err

@@ -95,6 +95,7 @@ type STSService struct {
 // ReadSTS reads an STS-Web export from r. name is the XML file's name, used in messages.
 func ReadSTS(name string, r io.Reader, opt Options) (*STSPart, error) {
 	d := newFastDoc(name, r, opt.Limits.withDefaults())
+	defer d.release()
 	root, err := d.start()
 	if err != nil {
 		return nil, err

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
 	"unicode/utf8"
 
 	"golang.org/x/text/encoding"
@@ -41,6 +42,7 @@ type doc struct {
 	maxElems int
 	nodes    arena
 	stack    []open
+	pooled   []byte // the buffer release hands back (school files)
 }
 
 // open is an element being captured; owned says whether its text is a copy (pieces joined)
@@ -85,6 +87,76 @@ func newDoc(file string, r io.Reader, lim Limits) *doc {
 	return d
 }
 
+// newStreamDoc streams a document of any size (a feed file) through the scanner, a window at
+// a time, converting it to UTF-8 as its byte order mark or prolog says.
+func newStreamDoc(file string, r io.Reader, lim Limits) *doc {
+	d := &doc{file: file, maxElems: lim.MaxRecordElements}
+	br := bufio.NewReaderSize(r, 64<<10)
+	d.br = br
+	var src io.Reader = br
+	head, _ := br.Peek(1024)
+	var err error
+	switch {
+	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
+		br.Discard(3)
+	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
+		d.utf16 = true
+		src = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
+	}
+	if !d.utf16 {
+		src, err = d.decoder(declaredEncoding(head), br)
+	}
+	if err != nil {
+		d.sc = newScanner(head)
+		d.sc.err = err
+		return d
+	}
+	d.sc = newStreamScanner(src)
+	d.sc.skipBlank = true
+	return d
+}
+
+// decoder returns r read as UTF-8 for the encoding a prolog declares.
+func (d *doc) decoder(label string, r io.Reader) (io.Reader, error) {
+	d.encoding = label
+	if label == "" || label == "utf-8" {
+		return r, nil
+	}
+	enc, err := lookupEncoding(label)
+	if err != nil {
+		return nil, err
+	}
+	if cm, ok := enc.(*charmap.Charmap); ok {
+		return &charmapReader{r: r, cm: cm}, nil
+	}
+	if enc == unicode.UTF8 {
+		d.encoding = "utf-8"
+		return r, nil
+	}
+	return enc.NewDecoder().Reader(r), nil
+}
+
+// charmapReader converts a single-byte encoding to UTF-8 as it reads, like decodeCharmap.
+type charmapReader struct {
+	r   io.Reader
+	cm  *charmap.Charmap
+	raw []byte
+}
+
+func (c *charmapReader) Read(p []byte) (int, error) {
+	// A byte becomes at most utf8.UTFMax bytes.
+	n := len(p) / utf8.UTFMax
+	if n == 0 {
+		return 0, io.ErrShortBuffer
+	}
+	if cap(c.raw) < n {
+		c.raw = make([]byte, n)
+	}
+	k, err := c.r.Read(c.raw[:n])
+	out := decodeCharmapAppend(p[:0], c.cm, c.raw[:k])
+	return len(out), err
+}
+
 // newFastDoc reads a school file whole (at most lim.MaxFileSize bytes), converts it to UTF-8
 // as its prolog says, and tokenises it with the scanner.
 func newFastDoc(file string, r io.Reader, lim Limits) *doc {
@@ -94,10 +166,10 @@ func newFastDoc(file string, r io.Reader, lim Limits) *doc {
 // newFastDocSized is newFastDoc with the expected size, to read without regrowing.
 func newFastDocSized(file string, r io.Reader, lim Limits, size int64) *doc {
 	d := &doc{file: file, maxElems: lim.MaxRecordElements}
-	var buf bytes.Buffer
-	buf.Grow(int(min(max(size, 0), lim.MaxFileSize) + bytes.MinRead))
-	_, err := buf.ReadFrom(io.LimitReader(r, lim.MaxFileSize+1))
-	data := buf.Bytes()
+	want := int(min(max(size, 0), lim.MaxFileSize))
+	// Room for a single-byte encoding's accented letters to grow into UTF-8 in place.
+	data, err := readAll(getBuf(want+want/8+bytes.MinRead), io.LimitReader(r, lim.MaxFileSize+1))
+	d.pooled = data
 	if err == nil && int64(len(data)) > lim.MaxFileSize {
 		err = tooLarge(file, &budget{max: lim.MaxFileSize, what: "school file"})
 	}
@@ -105,13 +177,61 @@ func newFastDocSized(file string, r io.Reader, lim Limits, size int64) *doc {
 		var utf []byte
 		if utf, err = d.toUTF8(data); err == nil {
 			data = utf
+			if cap(utf) > cap(d.pooled) {
+				d.pooled = utf
+			}
 		}
 	}
 	d.sc = newScanner(data) // on error, the raw bytes still tell what the file looks like
+	d.sc.skipBlank = true
 	if err != nil {
 		d.sc.err = err
 	}
 	return d
+}
+
+// bufs recycles the buffers school files are read into: a lycée's pupil export is 6 MB, and
+// allocating and clearing it for every read costs more than tokenising it.
+var bufs sync.Pool
+
+func getBuf(n int) []byte {
+	if b, ok := bufs.Get().(*[]byte); ok && cap(*b) >= n {
+		return (*b)[:0]
+	}
+	return make([]byte, 0, n)
+}
+
+// release hands the document's buffer back once its reader is done: readers copy what they
+// keep (strings), never slices of the source.
+func (d *doc) release() {
+	if d.pooled != nil && cap(d.pooled) <= maxPooledBuf {
+		b := d.pooled[:0]
+		bufs.Put(&b)
+	}
+	d.pooled = nil
+	if d.sc != nil {
+		d.sc.src = nil
+	}
+}
+
+// maxPooledBuf: larger buffers (rare) are left to the garbage collector.
+const maxPooledBuf = 64 << 20
+
+// readAll appends all of r to buf, growing it only when full.
+func readAll(buf []byte, r io.Reader) ([]byte, error) {
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if errors.Is(err, io.EOF) {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // toUTF8 strips a byte order mark and converts the document to UTF-8 as its prolog declares
@@ -136,7 +256,7 @@ func (d *doc) toUTF8(data []byte) ([]byte, error) {
 			return nil, err
 		}
 		if cm, ok := enc.(*charmap.Charmap); ok {
-			return decodeCharmap(cm, data), nil
+			return decodeCharmapInPlace(cm, data), nil
 		}
 		if enc != unicode.UTF8 {
 			out, err := enc.NewDecoder().Bytes(data)
@@ -164,7 +284,53 @@ func (d *doc) toUTF8(data []byte) ([]byte, error) {
 // decodeCharmap converts a single-byte encoding (ISO-8859-15, windows-1252...) with its
 // x/text table, several times faster than the generic transformer on big files.
 func decodeCharmap(cm *charmap.Charmap, data []byte) []byte {
-	out := make([]byte, 0, len(data)+len(data)/16)
+	return decodeCharmapAppend(make([]byte, 0, len(data)+len(data)/16), cm, data)
+}
+
+// decodeCharmapInPlace converts data within its own array when it has room for the longer
+// UTF-8, working from the end (a new array otherwise).
+func decodeCharmapInPlace(cm *charmap.Charmap, data []byte) []byte {
+	grow := 0
+	for i := 0; i < len(data); i++ {
+		for i+8 <= len(data) && binary.LittleEndian.Uint64(data[i:])&0x8080808080808080 == 0 {
+			i += 8
+		}
+		if i < len(data) && data[i] >= utf8.RuneSelf {
+			grow += utf8.RuneLen(cm.DecodeByte(data[i])) - 1
+		}
+	}
+	if grow == 0 {
+		return data
+	}
+	if len(data)+grow > cap(data) {
+		return decodeCharmap(cm, data)
+	}
+	out := data[:len(data)+grow]
+	j := len(out)
+	for i := len(data); i > 0; {
+		// The run of ASCII bytes ending at i moves as is.
+		k := i
+		for k >= 8 && binary.LittleEndian.Uint64(data[k-8:])&0x8080808080808080 == 0 {
+			k -= 8
+		}
+		for k > 0 && data[k-1] < utf8.RuneSelf {
+			k--
+		}
+		j -= i - k
+		copy(out[j:], data[k:i])
+		if k == 0 {
+			break
+		}
+		r := cm.DecodeByte(data[k-1])
+		j -= utf8.RuneLen(r)
+		utf8.EncodeRune(out[j:], r)
+		i = k - 1
+	}
+	return out
+}
+
+// decodeCharmapAppend appends the UTF-8 of data to out.
+func decodeCharmapAppend(out []byte, cm *charmap.Charmap, data []byte) []byte {
 	for len(data) > 0 {
 		i := 0
 		for i+8 <= len(data) && binary.LittleEndian.Uint64(data[i:])&0x8080808080808080 == 0 {
