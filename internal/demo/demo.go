@@ -15,8 +15,10 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -49,9 +51,9 @@ const Password = "demo-vigie-2026"
 // Options size the demo.
 type Options struct {
 	Schools int          // default 150
-	Days    int          // days of daily evaluations, default 28 (four weeks)
-	Stages  int          // moments of the campaign at which schools send files, default 6
-	Scale   float64      // pupil scale of the generated schools, default 0.3 (fast to seed)
+	Days    int          // days of daily evaluations, default 21 (three weeks)
+	Stages  int          // moments of the campaign at which schools send files, default 5
+	Scale   float64      // pupil scale of the generated schools, default 0.15 (fast to seed)
 	Seed    uint64       // default 2026
 	Now     time.Time    // the demo's "today"; zero: time.Now()
 	WorkDir string       // where generated files are written (removed after); default: a temp dir
@@ -63,16 +65,19 @@ func (o *Options) defaults() {
 	if o.Schools <= 0 {
 		o.Schools = 150
 	}
-	// 28 days and 6 stages: files every 5 or 6 days, so that they never all go stale between
+	// 21 days and 5 stages: files every 4 or 5 days, so that they never all go stale between
 	// stages (freshness limit 7 days from the export time) and the trend shows the campaign.
+	// Every stage sends and imports every school's files and each day evaluates every school:
+	// days, stages and pupils are what seeding time is made of (about a minute of CPU time
+	// with these, half of it importing).
 	if o.Days <= 0 {
-		o.Days = 28
+		o.Days = 21
 	}
 	if o.Stages <= 0 {
-		o.Stages = 6
+		o.Stages = 5
 	}
 	if o.Scale <= 0 {
-		o.Scale = 0.3
+		o.Scale = 0.15
 	}
 	if o.Seed == 0 {
 		o.Seed = 2026
@@ -106,7 +111,9 @@ func Accounts(uais []string) []Account {
 	return accts
 }
 
-// Seed creates the demo academy unless it exists. It takes a few tens of seconds.
+// Seed creates the demo academy unless it exists. It takes under a minute on two cores: a
+// stage's files are generated while the previous stage is imported, and schools import side
+// by side.
 func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	opts.defaults()
 	log := opts.Log
@@ -146,6 +153,16 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	stageDays := stagesAt(opts.Days, opts.Stages)
 	plan := newPlan(opts.Seed, opts.Schools, opts.Stages)
 
+	// Files arrive the evening before the morning's evaluation. Each stage's files are
+	// generated ahead, while the previous stages are imported and evaluated.
+	arrivals := make([]time.Time, len(stageDays))
+	for i, d := range stageDays {
+		arrivals[i] = first.AddDate(0, 0, d).Add(-10 * time.Hour)
+	}
+	genCtx, stopGen := context.WithCancel(ctx)
+	stages, generating := generateStages(genCtx, plan, opts, arrivals, dir)
+	defer func() { stopGen(); generating.Wait() }() // before the work dir goes
+
 	stage := 0
 	for day := 0; day < opts.Days; day++ {
 		if err := ctx.Err(); err != nil {
@@ -153,9 +170,14 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 		}
 		at := first.AddDate(0, 0, day)
 		for stage < len(stageDays) && stageDays[stage] == day {
-			// Files arrive the evening before the morning's evaluation.
-			clock.Store(at.Add(-10 * time.Hour).UnixNano())
-			if err := importStage(ctx, st, im, scope, academy, plan, opts, stage, at.Add(-10*time.Hour), filepath.Join(dir, fmt.Sprintf("stage%d", stage))); err != nil {
+			g := <-stages
+			if g.err != nil {
+				return Result{}, fmt.Errorf("demo stage %d: %w", stage, g.err)
+			}
+			clock.Store(arrivals[stage].UnixNano())
+			err := importStage(ctx, st, im, scope, academy, stage, arrivals[stage], g.dir, g.res)
+			os.RemoveAll(g.dir)
+			if err != nil {
 				return Result{}, fmt.Errorf("demo stage %d: %w", stage, err)
 			}
 			stage++
@@ -279,20 +301,47 @@ func newPlan(seed uint64, schools, stages int) plan {
 	return p
 }
 
-// importStage writes every school's files as of at and imports them: the national directory
-// first (the registry), each school's files as the school would upload them, then the feed.
-func importStage(ctx context.Context, st *store.Store, im *importer.Importer, scope access.Scope, academy campaign.Academy, p plan, opts Options, stage int, at time.Time, dir string) error {
-	spec := fixture.AcademySpec{Seed: opts.Seed, Now: at, Code: AcademyCode, Name: "Poitiers", Schools: len(p.defects),
-		PupilScale: opts.Scale, Customize: func(i int, s *fixture.SchoolSpec) { s.Defects = p.defects[i][stage] }}
-	a, err := fixture.NewAcademy(spec)
-	if err != nil {
-		return err
-	}
-	res, err := fixture.WriteAcademy(dir, a)
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
+// generated is one stage's files, written by the generator.
+type generated struct {
+	dir string
+	res *fixture.AcademyResult
+	err error
+}
+
+// generateStages writes each stage's files as of its arrival time, in order, one stage ahead
+// of the caller at most, on a goroutine of its own: generating is a third of a stage's work.
+func generateStages(ctx context.Context, p plan, opts Options, arrivals []time.Time, dir string) (<-chan generated, *sync.WaitGroup) {
+	out := make(chan generated, 1)
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		defer close(out)
+		for stage, at := range arrivals {
+			g := generated{dir: filepath.Join(dir, fmt.Sprintf("stage%d", stage))}
+			spec := fixture.AcademySpec{Seed: opts.Seed, Now: at, Code: AcademyCode, Name: "Poitiers", Schools: len(p.defects),
+				PupilScale: opts.Scale, Customize: func(i int, s *fixture.SchoolSpec) { s.Defects = p.defects[i][stage] }}
+			a, err := fixture.NewAcademy(spec)
+			if err == nil {
+				g.res, err = fixture.WriteAcademy(g.dir, a)
+			}
+			g.err = err
+			select {
+			case out <- g:
+			case <-ctx.Done():
+				os.RemoveAll(g.dir)
+				return
+			}
+			if err != nil {
+				return
+			}
+		}
+	})
+	return out, &wg
+}
+
+// importStage imports a stage's files: the national directory first (the registry), each
+// school's files as the school would upload them (several schools at once, as they do),
+// then the feed.
+func importStage(ctx context.Context, st *store.Store, im *importer.Importer, scope access.Scope, academy campaign.Academy, stage int, at time.Time, dir string, res *fixture.AcademyResult) error {
 	if stage == 0 {
 		if err := registerSchools(ctx, st, academy, dir, res); err != nil {
 			return err
@@ -344,16 +393,32 @@ func importStage(ctx context.Context, st *store.Store, im *importer.Importer, sc
 		}
 		return keys[i].uai < keys[j].uai
 	})
+	// A school's files of last year go before this year's: its snapshot history needs them
+	// first. Different schools do not wait for one another.
+	byUAI := map[string][]key{}
+	var uais []string
 	for _, k := range keys {
-		out, err := im.Import(ctx, scope, importer.Request{Academy: academy, UAI: k.uai, SchoolYear: k.year, By: "etablissement", Files: byKey[k]})
-		if err != nil {
-			return err
+		if _, ok := byUAI[k.uai]; !ok {
+			uais = append(uais, k.uai)
 		}
-		for _, f := range out.Files {
-			if f.Err != nil {
-				return fmt.Errorf("file %s of %s refused: %w", f.File, k.uai, f.Err)
+		byUAI[k.uai] = append(byUAI[k.uai], k)
+	}
+	err := parallel(ctx, len(uais), func(i int) error {
+		for _, k := range byUAI[uais[i]] {
+			out, err := im.Import(ctx, scope, importer.Request{Academy: academy, UAI: k.uai, SchoolYear: k.year, By: "etablissement", Files: byKey[k]})
+			if err != nil {
+				return err
+			}
+			for _, f := range out.Files {
+				if f.Err != nil {
+					return fmt.Errorf("file %s of %s refused: %w", f.File, k.uai, f.Err)
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	if len(feed) > 0 {
 		out, err := im.Import(ctx, scope, importer.Request{Academy: academy, By: "annuaire-federateur", Files: feed})
@@ -367,6 +432,36 @@ func importStage(ctx context.Context, st *store.Store, im *importer.Importer, sc
 		}
 	}
 	return nil
+}
+
+// parallel runs fn(0..n-1) on as many workers as cores (at most four) and returns the first
+// error; the others stop taking work once one fails.
+func parallel(ctx context.Context, n int, fn func(i int) error) error {
+	workers := min(runtime.GOMAXPROCS(0), 4, max(n, 1))
+	var next atomic.Int64
+	var failed atomic.Bool
+	errs := make([]error, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for !failed.Load() && ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= n {
+					return
+				}
+				if err := fn(i); err != nil {
+					errs[w] = err
+					failed.Store(true)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	return ctx.Err()
 }
 
 // registerSchools registers the schools from the national directory CSV the generator wrote,
