@@ -23,7 +23,7 @@ package vigie.checks.campaign.groups_not_carried_over
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := {
 	"status": "pass",

@@ -22,7 +22,7 @@ package vigie.checks.ent.matches_siecle
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 # The SIECLE export must be older than the ENT extraction by the synchronisation delay for a
 # difference to be a fault rather than data still on its way.

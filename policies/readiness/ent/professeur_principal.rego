@@ -21,7 +21,7 @@ package vigie.checks.ent.professeur_principal
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)

@@ -157,7 +157,10 @@ source_item(s) := {"code": s, "kind": "source", "detail": source_detail(s)}
 # --- results ---------------------------------------------------------------------------
 
 # custom returns the package-scope custom annotations from rego.metadata.chain(), so that a
-# check reads its needed sources from its own annotations instead of repeating them.
+# check reads its needed sources from its own annotations instead of repeating them. The
+# national checks write `meta := rego.metadata.chain()[1].annotations.custom`, the same for
+# a rule without METADATA of its own (the chain is that rule, then its package) and a
+# function call cheaper; lib_test.rego checks that each reads its own catalogue entry.
 custom(chain) := [a.custom | some e in chain; a := e.annotations; a.scope == "package"][0]
 
 # unknown is the result of a check whose needed sources are not all usable.

@@ -144,3 +144,23 @@ test_inline_tolerance_matches_allowed if {
 	matches_allowed with input as testdata.base with data.vigie.config as testdata.config({"tolerance_pct": 15, "tolerance_min": 3})
 	matches_allowed with input as testdata.base with data.vigie.config as testdata.config({"tolerance_pct": 0, "tolerance_min": 0})
 }
+
+# Every check's meta is its own catalogue entry: the custom annotations of its package, whose
+# id is the package path below vigie.checks.
+test_every_check_reads_its_own_catalogue_entry if {
+	metas := {concat(".", [family, name]): m | some family, name; m := data.vigie.checks[family][name].meta}
+
+	# Every national check but campaign.sources_fresh, which needs none.
+	count(metas) == 23
+	every id, m in metas {
+		m.id == id
+	}
+}
+
+test_custom_reads_the_package_annotations if {
+	chain := [
+		{"path": ["vigie", "checks", "a", "b", "meta"], "annotations": {"scope": "rule", "title": "x"}},
+		{"path": ["vigie", "checks", "a", "b"], "annotations": {"scope": "package", "custom": {"id": "a.b", "needs": ["sts"]}}},
+	]
+	lib.custom(chain) == {"id": "a.b", "needs": ["sts"]}
+}

@@ -21,7 +21,7 @@ package vigie.checks.links.absent_ratio
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 active := input.facts.pupils.active
 

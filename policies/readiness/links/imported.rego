@@ -23,7 +23,7 @@ package vigie.checks.links.imported
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 # A school without groups has no links to import, whatever the links file says.
 result := lib.unknown(["sts"]) if {

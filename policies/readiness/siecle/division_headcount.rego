@@ -21,14 +21,24 @@ package vigie.checks.siecle.division_headcount
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)
 } else := lib.verdict(failing)
 
 # The reference is STS-Web's computed head count when it has one, else the planned one.
-with_computed := {k | some k, d in lib.sts_divisions; is_number(d.sts.computed); d.sts.computed > 0}
+# A division whose SIECLE-BEE pupils are exactly STS-Web's computed head count (nearly every
+# one) passes whatever the tolerance, unless that count is 0 (the planned one is then the
+# reference): they are picked by unification, the cheapest test, and the passes below look
+# at the others only.
+agreeing := {k | some k, d in lib.sts_divisions; d.siecle.pupils == d.sts.computed}
+
+without_pupils := {k | some k, d in lib.sts_divisions; d.siecle.pupils == 0}
+
+checked := (lib.sts_division_keys - agreeing) | without_pupils
+
+with_computed := {k | some k in checked; d := lib.sts_divisions[k]; is_number(d.sts.computed); d.sts.computed > 0}
 
 failing := {lib.item(lib.code(k, d), "division", detail(d, "calculé", ref)) |
 	least := lib.tolerance_min
@@ -39,7 +49,7 @@ failing := {lib.item(lib.code(k, d), "division", detail(d, "calculé", ref)) |
 	(abs(d.siecle.pupils - ref) - 1) * 100 >= lib.tolerance_pct * ref
 } | {lib.item(lib.code(k, d), "division", detail(d, "prévu", ref)) |
 	least := lib.tolerance_min
-	some k in (lib.sts_division_keys - with_computed)
+	some k in (checked - with_computed)
 	d := lib.sts_divisions[k]
 	abs(d.siecle.pupils - d.sts.planned) > least
 	ref := d.sts.planned

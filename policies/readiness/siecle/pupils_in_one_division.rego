@@ -21,7 +21,7 @@ package vigie.checks.siecle.pupils_in_one_division
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)

@@ -22,7 +22,7 @@ package vigie.checks.sts.group_headcount
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)
@@ -62,10 +62,9 @@ by_computed := {lib.item(lib.code(k, g), "group", detail) |
 by_siecle := {lib.item(lib.code(k, g), "group", detail) |
 	lib.usable("siecle")
 	least := lib.tolerance_min
-	groups := lib.sts_groups
-	some k in without_computed
-	g := groups[k]
+	some k, g in lib.sts_groups
 	abs(g.siecle.pupils - g.sts.planned) > least
+	g.sts.computed == null
 	g.sts.planned > 0
 	diff := abs(g.siecle.pupils - g.sts.planned)
 	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned

@@ -20,7 +20,7 @@ package vigie.checks.sts.group_well_formed
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)

@@ -23,7 +23,7 @@ package vigie.checks.sts.groups_present
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := {
 	"status": "pass",

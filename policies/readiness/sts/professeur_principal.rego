@@ -22,7 +22,7 @@ package vigie.checks.sts.professeur_principal
 
 import data.vigie.lib
 
-meta := lib.custom(rego.metadata.chain())
+meta := rego.metadata.chain()[1].annotations.custom
 
 result := lib.unknown(meta.needs) if {
 	not lib.all_usable(meta.needs)
@@ -37,12 +37,14 @@ failing := {lib.item(lib.code(k, d), "division", detail(d)) |
 # characters), in one pass. An empty start date sorts before any date. An empty end date means
 # open: suffixed with "~", which sorts after every digit, it is after any date, while
 # "2026-10-04~" stays before "2026-10-05". An end longer than a date needs no cutting: it
-# sorts after today exactly when its first 10 characters do not sort before it.
+# sorts after today exactly when its first 10 characters do not sort before it. Today is read
+# once, outside the pass.
 with_pp := {k |
+	today := input.today
 	some k, d in lib.sts_divisions
 	some pp in d.sts.pp
-	substring(pp.start, 0, 10) <= input.today
-	concat("", [pp.end, "~"]) >= input.today
+	substring(pp.start, 0, 10) <= today
+	concat("", [pp.end, "~"]) >= today
 }
 
 assignments(d) := [pp | some pp in d.sts.pp]
