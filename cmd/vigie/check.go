@@ -164,7 +164,7 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 		parts = append(parts, read{p, m})
 	}
 	if in.UAI == "" {
-		return in, "", apperr.Input(strings.Join(paths, ", "), 0, "", "no file names the school: give --uai")
+		return in, "", apperr.Input(strings.Join(paths, ", "), 0, "", "aucun fichier n'indique l'établissement : précisez-le avec --uai")
 	}
 	if in.SchoolYear == 0 {
 		// The latest school year any file names: last year's STS-Web export, given for history,
@@ -192,7 +192,7 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 				}
 				continue
 			}
-			return in, "", apperr.Input(m.File, 0, "", "file of school year %d-%d, not %d-%d", m.SchoolYear, m.SchoolYear+1, in.SchoolYear, in.SchoolYear+1)
+			return in, "", apperr.Input(m.File, 0, "", "ce fichier concerne l'année scolaire %d-%d, pas %d-%d : retirez-le, ou précisez l'année avec --year", m.SchoolYear, m.SchoolYear+1, in.SchoolYear, in.SchoolYear+1)
 		}
 		switch {
 		case r.part.STS != nil:

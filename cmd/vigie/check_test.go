@@ -4,10 +4,12 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"testing"
 	"time"
 
@@ -90,13 +92,19 @@ func TestCheckBadInput(t *testing.T) {
 	require.NoError(t, os.WriteFile(broken, []byte(`<?xml version="1.0" encoding="ISO-8859-15"?><STS_EDT><PARAMETRES><UAJ CODE="0790029C">`), 0o600))
 	var out, errb bytes.Buffer
 	assert.Equal(t, 2, run(context.Background(), []string{"check", broken}, envFrom(nil), &out, &errb))
-	assert.Contains(t, errb.String(), "sts_emp_0790029C_2026.xml")
+	assert.Contains(t, errb.String(), "sts_emp_0790029C_2026.xml, ligne 1 : XML mal formé : le fichier est tronqué")
 
 	paths, _ := writeSchool(t, fixture.SchoolSpec{Seed: 9, Now: fixture.DefaultNow, UAI: "0790029C", Kind: campaign.KindCollege})
 	errb.Reset()
 	assert.Equal(t, 2, run(context.Background(), append([]string{"check", "--uai", "0860001J"}, paths...), envFrom(nil), &out, &errb))
 	assert.Contains(t, errb.String(), "0860001J", "names the expected school")
 	assert.Contains(t, errb.String(), "0790029C", "and the school of the file")
+	assert.Regexp(t, `, ligne \d+, champ PARAMETRES/UAJ(@CODE)? : ce fichier concerne l'établissement 0790029C, pas 0860001J`, errb.String())
+	errb.Reset()
+	year := campaign.SchoolYearOf(fixture.DefaultNow)
+	assert.Equal(t, 2, run(context.Background(), append([]string{"check", "--year", strconv.Itoa(year + 1)}, paths...), envFrom(nil), &out, &errb))
+	assert.Contains(t, errb.String(), fmt.Sprintf("ce fichier concerne l'année scolaire %d-%d, pas %d-%d : retirez-le, ou précisez l'année avec --year",
+		year, year+1, year+1, year+2))
 
 	assert.Equal(t, 2, run(context.Background(), []string{"check"}, envFrom(nil), &out, &errb))
 	assert.Equal(t, 2, run(context.Background(), []string{"check", "--format", "xml", broken}, envFrom(nil), &out, &errb))

@@ -153,8 +153,8 @@ func TestSchoolsImport(t *testing.T) {
 	require.Equal(t, 0, code, errb.String())
 	assert.Contains(t, out.String(), "1 schools added, 0 updated")
 	assert.Contains(t, out.String(), "skipped, other academy: 1")
-	assert.Contains(t, errb.String(), "annuaire.csv:3")
-	assert.Contains(t, errb.String(), "check letter")
+	assert.Contains(t, errb.String(), "annuaire.csv, ligne 3, champ identifiant_de_l_etablissement : ligne ignorée : "+
+		"l'UAI « 0790029D » se termine par D, mais la lettre de contrôle de 0790029 est C")
 	out.Reset()
 	code = run(context.Background(), []string{"schools", "import", "--academy", "poitiers", csv}, vars, &out, &errb)
 	require.Equal(t, 0, code)

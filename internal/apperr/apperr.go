@@ -26,31 +26,51 @@ type InputError struct {
 	File  string // file name as the user knows it
 	Line  int    // 1-based line, 0 when unknown
 	Field string // element, attribute or column name
-	Msg   string // what is wrong, in English; the UI translates by code where needed
-	Err   error  // optional cause
+	// Msg says what is wrong and, where it helps, what to do, in French: school and rectorat
+	// staff read it as is (web page, upload result, command line).
+	Msg string
+	Err error // optional cause
 }
 
+// Error reads « sts_emp_0860001A_2026.xml, ligne 12, champ DIVISION@CODE : une division n'a
+// pas de code », with whichever of the file, line and field are known. A cause other than one
+// of the sentinels above (which only classify) follows as a technical detail.
 func (e *InputError) Error() string {
 	var b strings.Builder
+	sep := ""
 	if e.File != "" {
 		b.WriteString(e.File)
-		if e.Line > 0 {
-			fmt.Fprintf(&b, ":%d", e.Line)
-		}
-		b.WriteString(": ")
-	} else if e.Line > 0 {
-		fmt.Fprintf(&b, "line %d: ", e.Line)
+		sep = ", "
+	}
+	if e.Line > 0 {
+		fmt.Fprintf(&b, "%sligne %d", sep, e.Line)
+		sep = ", "
 	}
 	if e.Field != "" {
+		b.WriteString(sep)
+		b.WriteString("champ ")
 		b.WriteString(e.Field)
-		b.WriteString(": ")
+	}
+	if b.Len() > 0 {
+		b.WriteString(" : ")
 	}
 	b.WriteString(e.Msg)
-	if e.Err != nil {
-		b.WriteString(": ")
+	if e.Err != nil && !isSentinel(e.Err) {
+		b.WriteString(" (détail technique : ")
 		b.WriteString(e.Err.Error())
+		b.WriteString(")")
 	}
 	return b.String()
+}
+
+// isSentinel reports one of the sentinel errors, whose English text says nothing to the user
+// that Msg does not.
+func isSentinel(err error) bool {
+	switch err {
+	case ErrNotFound, ErrForbidden, ErrUnauthorized, ErrConflict, ErrInvalid, ErrTooLarge, ErrUnavailable:
+		return true
+	}
+	return false
 }
 
 // Unwrap returns the cause.

@@ -104,15 +104,35 @@ func TestReadDirectory(t *testing.T) {
 	assert.Equal(t, 1, sum.Skipped["not a secondary school (Ecole)"])
 	require.Len(t, sum.Errors, 1)
 	assert.Equal(t, 4, sum.Errors[0].Line)
-	assert.Contains(t, sum.Errors[0].Error(), "annuaire.csv:4")
-	assert.Contains(t, sum.Errors[0].Error(), "check letter")
+	assert.Equal(t, "annuaire.csv, ligne 4, champ identifiant_de_l_etablissement : ligne ignorée : l'UAI « 0790030E » se termine par E, mais la lettre de contrôle de 0790030 est D",
+		sum.Errors[0].Error())
+}
+
+// TestReadDirectoryRowErrors: a refused row says, in French, where and why.
+func TestReadDirectoryRowErrors(t *testing.T) {
+	csv := "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement\n" +
+		"079002;Trop court;Collège\n" +
+		";Sans UAI;Collège\n" +
+		"0790029C;;Lycée\n"
+	sum, err := ReadDirectory("annuaire.csv", strings.NewReader(csv), "", func(DirectoryRow) error { return nil })
+	require.NoError(t, err)
+	want := []string{
+		"annuaire.csv, ligne 2, champ identifiant_de_l_etablissement : ligne ignorée : l'UAI « 079002 » n'est pas valide : 7 chiffres suivis d'une lettre de contrôle sont attendus",
+		"annuaire.csv, ligne 3, champ identifiant_de_l_etablissement : ligne ignorée : l'UAI est vide",
+		"annuaire.csv, ligne 4, champ nom_etablissement : ligne ignorée : l'établissement 0790029C n'a pas de nom",
+	}
+	got := make([]string, len(sum.Errors))
+	for i, e := range sum.Errors {
+		got[i] = e.Error()
+	}
+	assert.Equal(t, want, got)
 }
 
 func TestReadDirectoryBadFiles(t *testing.T) {
 	_, err := ReadDirectory("vide.csv", strings.NewReader(""), "", func(DirectoryRow) error { return nil })
-	assert.ErrorContains(t, err, "vide.csv:1: empty file")
+	assert.EqualError(t, err, "vide.csv, ligne 1 : fichier vide : la ligne d'en-tête de l'annuaire des établissements est attendue")
 	_, err = ReadDirectory("virgules.csv", strings.NewReader("Identifiant_de_l_etablissement,Nom_etablissement\n"), "", func(DirectoryRow) error { return nil })
-	assert.ErrorContains(t, err, `missing column "identifiant_de_l_etablissement"`)
+	assert.ErrorContains(t, err, "virgules.csv, ligne 1, champ identifiant_de_l_etablissement : colonne « identifiant_de_l_etablissement » absente")
 }
 
 func TestReadDirectoryWithoutAcademyColumnKeepsEveryRow(t *testing.T) {

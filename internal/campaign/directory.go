@@ -65,9 +65,9 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 	header, err := cr.Read()
 	if err != nil {
 		if errors.Is(err, io.EOF) {
-			return sum, apperr.Input(name, 1, "", "empty file: want the header line of the school directory")
+			return sum, apperr.Input(name, 1, "", "fichier vide : la ligne d'en-tête de l'annuaire des établissements est attendue")
 		}
-		return sum, &apperr.InputError{File: name, Line: 1, Msg: "cannot read the header line", Err: err}
+		return sum, &apperr.InputError{File: name, Line: 1, Msg: "ligne d'en-tête illisible", Err: err}
 	}
 	idx := map[string]int{}
 	for i, h := range header {
@@ -75,7 +75,7 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 	}
 	for _, c := range []string{colUAI, colName, colType} {
 		if _, ok := idx[c]; !ok {
-			return sum, apperr.Input(name, 1, c, "missing column %q: is this the 'Annuaire de l'éducation' export, separated by ';'?", c)
+			return sum, apperr.Input(name, 1, c, "colonne « %s » absente : est-ce bien l'export de l'« Annuaire de l'éducation », séparé par des « ; » ?", c)
 		}
 	}
 	wantAcademy := fold(academy)
@@ -97,7 +97,7 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 				line = pe.Line
 			}
 			sum.Rows++
-			sum.Errors = append(sum.Errors, &apperr.InputError{File: name, Line: line, Msg: "unreadable CSV row", Err: err})
+			sum.Errors = append(sum.Errors, &apperr.InputError{File: name, Line: line, Msg: "ligne CSV illisible", Err: err})
 			continue
 		}
 		if len(rec) == 1 && strings.TrimSpace(rec[0]) == "" {
@@ -124,11 +124,7 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 			sc.Departement = "0" + sc.Departement // "01" .. "09" keep their zero
 		}
 		if err := sc.Validate(); err != nil {
-			field := colUAI
-			if sc.Name == "" {
-				field = colName
-			}
-			sum.Errors = append(sum.Errors, &apperr.InputError{File: name, Line: line, Field: field, Msg: "row skipped", Err: err})
+			sum.Errors = append(sum.Errors, rowError(name, line, sc, err))
 			continue
 		}
 		sum.Accepted++
@@ -137,6 +133,32 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 		}
 	}
 	return sum, nil
+}
+
+// rowError says in French why School.Validate (whose errors, in English, are for the API)
+// refuses a row.
+func rowError(name string, line int, sc School, err error) *apperr.InputError {
+	if _, uerr := ParseUAI(sc.UAI); uerr != nil {
+		return apperr.Input(name, line, colUAI, "ligne ignorée : %s", uaiFault(sc.UAI))
+	}
+	if strings.TrimSpace(sc.Name) == "" {
+		return apperr.Input(name, line, colName, "ligne ignorée : l'établissement %s n'a pas de nom", sc.UAI)
+	}
+	return &apperr.InputError{File: name, Line: line, Msg: "ligne ignorée", Err: err}
+}
+
+// uaiFault says what is wrong with a UAI that ParseUAI refuses.
+func uaiFault(s string) string {
+	u := strings.ToUpper(strings.TrimSpace(s))
+	if u == "" {
+		return "l'UAI est vide"
+	}
+	if len(u) == 8 {
+		if want, err := UAICheckLetter(u[:7]); err == nil && u[7] != want {
+			return fmt.Sprintf("l'UAI « %s » se termine par %c, mais la lettre de contrôle de %s est %c", s, u[7], u[:7], want)
+		}
+	}
+	return fmt.Sprintf("l'UAI « %s » n'est pas valide : 7 chiffres suivis d'une lettre de contrôle sont attendus", s)
 }
 
 // directoryKind maps Type_etablissement to a kind, and tells whether the school is a secondary

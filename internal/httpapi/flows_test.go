@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"html"
 	"net/http"
 	"net/url"
 	"os"
@@ -270,6 +271,23 @@ func TestExportsAndUpload(t *testing.T) {
 	body, ct = multipartFiles(t, map[string][]byte{"gros.xml": big})
 	tooBig := e.do(nil, request{method: "POST", path: "/api/v1/academies/poitiers/schools/0790029C/imports", body: body, contentType: ct, token: e.tokens["sa"]})
 	assert.Equal(t, http.StatusRequestEntityTooLarge, tooBig.status)
+
+	// Another school's export: refused, and the upload result and the school's page say why,
+	// in French, with the file, the line and the field.
+	body, ct = multipartFiles(t, map[string][]byte{"sts_emp_0790029C_2026.xml": sts})
+	up = e.do(nil, request{method: "POST", path: "/api/v1/academies/poitiers/schools/" + uaiSibling + "/imports", body: body, contentType: ct, token: e.tokens["sup"]})
+	require.Equal(t, http.StatusOK, up.status, string(up.body))
+	res = uploadJSON{}
+	up.json(t, &res)
+	require.Len(t, res.Files, 1)
+	assert.Equal(t, 1, res.Rejected)
+	why := "sts_emp_0790029C_2026.xml, ligne 5, champ PARAMETRES/UAJ@CODE : ce fichier concerne l'établissement 0790029C, pas " + uaiSibling
+	assert.Contains(t, res.Files[0].Error, why)
+	b := browser(t)
+	e.loginPage(b, "sup")
+	page := e.do(b, request{method: http.MethodGet, path: "/academies/poitiers/etablissements/" + uaiSibling})
+	require.Equal(t, http.StatusOK, page.status)
+	assert.Contains(t, string(page.body), "Refusé</p> "+html.EscapeString(why))
 }
 
 // TestHardening: secure headers, request ids, JSON errors that leak nothing, body limits.

@@ -220,7 +220,7 @@ func (im *Importer) importSchoolFile(ctx context.Context, scope access.Scope, re
 		uai = req.UAI
 	}
 	if uai == "" {
-		out, serr := im.reject(ctx, scope, req, u, kind, apperr.Input(u.Name, 0, "", "the file names no school (UAI): upload it from the school's page"))
+		out, serr := im.reject(ctx, scope, req, u, kind, apperr.Input(u.Name, 0, "", "le fichier n'indique aucun établissement (UAI) : déposez-le depuis la page de l'établissement"))
 		return out, "", serr
 	}
 	sc, err := im.st.SchoolByUAI(ctx, scope, uai)
@@ -228,7 +228,7 @@ func (im *Importer) importSchoolFile(ctx context.Context, scope access.Scope, re
 		if err != nil && !errors.Is(err, apperr.ErrNotFound) {
 			return FileOutcome{}, "", err
 		}
-		out, serr := im.reject(ctx, scope, req, u, kind, apperr.Input(u.Name, 0, "", "school %s is not a school of academy %s that you can import for", uai, req.Academy.Code))
+		out, serr := im.reject(ctx, scope, req, u, kind, apperr.Input(u.Name, 0, "", "l'établissement %s n'est pas un établissement de l'académie %s pour lequel vous pouvez déposer des fichiers", uai, req.Academy.Code))
 		return out, "", serr
 	}
 	body, err := partJSON(part)

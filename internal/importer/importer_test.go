@@ -143,11 +143,15 @@ func TestImportRefusesBadFilesAndKeepsWhatWasStored(t *testing.T) {
 		require.NoError(t, err)
 		assert.Equal(t, 3, res.Rejected())
 		assert.Empty(t, res.Snapshots, "nothing accepted, nothing rebuilt")
+		shown := map[string]string{}
 		for _, f := range res.Files {
 			assert.Equal(t, store.ImportRejected, f.Import.Outcome)
 			assert.Contains(t, f.Err.Error(), f.File, "the error names the file")
+			shown[f.File] = f.Err.Error()
 		}
-		assert.Contains(t, res.Files[2].Err.Error(), "EDT_STS")
+		assert.Contains(t, res.Files[0].Err.Error(), "tronque.xml, ligne 1 : XML mal formé : le fichier est tronqué")
+		assert.Equal(t, "vide.xml : fichier vide", res.Files[1].Err.Error())
+		assert.Contains(t, res.Files[2].Err.Error(), "edt_sts.xml, ligne 1, champ EDT_STS : ce fichier est l'export du logiciel d'emploi du temps vers STS-Web")
 
 		after, err := st.SnapshotAt(ctx, scope, "0790029C", time.Time{})
 		require.NoError(t, err)
@@ -156,12 +160,27 @@ func TestImportRefusesBadFilesAndKeepsWhatWasStored(t *testing.T) {
 		list, _, err := st.ListImports(ctx, scope, store.ImportFilter{Outcome: store.ImportRejected})
 		require.NoError(t, err)
 		assert.Len(t, list, 3, "refused files are recorded with their error")
+		for _, imp := range list {
+			assert.Equal(t, shown[imp.FileName], imp.Error, "the stored error is the one shown")
+		}
 
 		res, err = w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: w.neighbor, By: "paul", Files: bad[3:]})
 		require.NoError(t, err)
 		require.Equal(t, 1, res.Rejected())
-		assert.Contains(t, res.Files[0].Err.Error(), "0790029C")
-		assert.Contains(t, res.Files[0].Err.Error(), w.neighbor)
+		assert.Contains(t, res.Files[0].Err.Error(), "sts_emp_0790029C_2026.xml, ligne ")
+		assert.Contains(t, res.Files[0].Err.Error(), ", champ PARAMETRES/UAJ@CODE : ce fichier concerne l'établissement 0790029C, pas "+w.neighbor)
+
+		// An academy-wide upload of a school outside the academy.
+		other := "0330001"
+		letter, err := campaign.UAICheckLetter(other)
+		require.NoError(t, err)
+		other += string(letter)
+		res, err = w.im.Import(ctx, scope, importer.Request{Academy: w.academy, By: "paul",
+			Files: []ingest.Upload{memUpload("sts_emp_"+other+"_2026.xml", strings.ReplaceAll(string(raw), "0790029C", other))}})
+		require.NoError(t, err)
+		require.Equal(t, 1, res.Rejected())
+		assert.Equal(t, "sts_emp_"+other+"_2026.xml : l'établissement "+other+" n'est pas un établissement de l'académie "+w.academy.Code+
+			" pour lequel vous pouvez déposer des fichiers", res.Files[0].Err.Error())
 	})
 }
 

@@ -489,7 +489,7 @@ func (f *FeedReader) apply(d *doc) error {
 		if rec.cat == catStructure && rec.st.jointure != "" {
 			rec.id = append(rec.id, rec.st.jointure...)
 		} else {
-			return &apperr.InputError{File: d.file, Line: d.line(), Field: "identifier/id", Msg: "a request has no identifier"}
+			return &apperr.InputError{File: d.file, Line: d.line(), Field: "identifier/id", Msg: "une requête n'a pas d'identifiant"}
 		}
 	}
 	switch rec.cat {

@@ -18,26 +18,26 @@ var rootSources = map[string]fact.Source{
 	"ficAlimMENESR":     fact.SourceENT,
 }
 
-// sourceNames says in words what each source's file is, for messages.
+// sourceNames says in words what each source's file is, for messages (in French, like them).
 var sourceNames = map[fact.Source]string{
-	fact.SourceSTS:          "an STS-Web export (sts_emp_<UAI>_<year>.xml, root STS_EDT)",
-	fact.SourceSIECLE:       "a SIECLE-BEE pupil export (ElevesSansAdresses.xml or ElevesAvecAdresses.xml, root BEE_ELEVES)",
-	fact.SourceStructures:   "a SIECLE-BEE structure export (Structures.xml, root BEE_STRUCTURES)",
-	fact.SourceNomenclature: "a SIECLE-BEE nomenclature export (Nomenclature.xml, root BEE_NOMENCLATURES)",
-	fact.SourceLinks:        "a timetable pupil-group links file (<UAI>ELEGROUPE<digits>.xml, root IMPORT_ELEVES)",
-	fact.SourceENT:          "a federating directory feed file (AAF, root ficAlimMENESR)",
+	fact.SourceSTS:          "un export STS-Web (sts_emp_<UAI>_<année>.xml, racine STS_EDT)",
+	fact.SourceSIECLE:       "un export des élèves de SIECLE-BEE (ElevesSansAdresses.xml ou ElevesAvecAdresses.xml, racine BEE_ELEVES)",
+	fact.SourceStructures:   "un export des structures de SIECLE-BEE (Structures.xml, racine BEE_STRUCTURES)",
+	fact.SourceNomenclature: "un export des nomenclatures de SIECLE-BEE (Nomenclature.xml, racine BEE_NOMENCLATURES)",
+	fact.SourceLinks:        "un fichier de liens élèves-groupes du logiciel d'emploi du temps (<UAI>ELEGROUPE<chiffres>.xml, racine IMPORT_ELEVES)",
+	fact.SourceENT:          "un fichier d'alimentation de l'annuaire fédérateur (AAF, racine ficAlimMENESR)",
 }
 
 // otherRoots describes files people upload by mistake.
 var otherRoots = map[string]string{
-	"EDT_STS":          "the timetable software's export to STS-Web, not the STS-Web export sts_emp: export it from STS-Web, menu Exports > Emploi du temps",
-	"BEE_RESPONSABLES": "a SIECLE-BEE export of parents (ResponsablesAvecAdresses.xml), which Vigie does not use",
-	"BEE_COMMUN":       "a SIECLE-BEE common data export, which Vigie does not use",
-	"TABLE":            "an export of the timetable software's own tables (EXP_*.xml), not its pupil-group links export to SIECLE",
-	"html":             "a web page, not an export: download the file itself",
-	"HTML":             "a web page, not an export: download the file itself",
-	"Workbook":         "a spreadsheet (Excel XML), not an export",
-	"svg":              "an image, not an export",
+	"EDT_STS":          "l'export du logiciel d'emploi du temps vers STS-Web, pas l'export sts_emp de STS-Web : exportez-le depuis STS-Web, menu Exports > Emploi du temps",
+	"BEE_RESPONSABLES": "un export des responsables (parents) de SIECLE-BEE (ResponsablesAvecAdresses.xml), que Vigie n'utilise pas",
+	"BEE_COMMUN":       "un export des données communes de SIECLE-BEE, que Vigie n'utilise pas",
+	"TABLE":            "un export des tables internes du logiciel d'emploi du temps (EXP_*.xml), pas son export des liens élèves-groupes vers SIECLE",
+	"html":             "une page web, pas un export : téléchargez le fichier lui-même",
+	"HTML":             "une page web, pas un export : téléchargez le fichier lui-même",
+	"Workbook":         "un classeur de tableur (Excel XML), pas un export",
+	"svg":              "une image, pas un export",
 }
 
 // describeRoot says what a document with that root element is.
@@ -49,9 +49,9 @@ func describeRoot(root string) string {
 		return d
 	}
 	if strings.HasPrefix(root, "GAR-ENT") {
-		return "an ENT export to the GAR (" + root + "), which Vigie does not read: upload the federating directory feed (AAF) instead"
+		return "un export de l'ENT vers le GAR (" + root + "), que Vigie ne lit pas : déposez plutôt le fichier d'alimentation de l'annuaire fédérateur (AAF)"
 	}
-	return fmt.Sprintf("an XML document with root element <%s>, which is none of the exports Vigie reads", root)
+	return fmt.Sprintf("un document XML dont l'élément racine est <%s>, qui n'est aucun des exports que lit Vigie", root)
 }
 
 // sourceOf returns the source a root element belongs to, or an error saying what it is.
@@ -59,7 +59,7 @@ func sourceOf(file, root string) (fact.Source, error) {
 	if s, ok := rootSources[root]; ok {
 		return s, nil
 	}
-	return "", &apperr.InputError{File: file, Line: 1, Field: root, Msg: "this is " + describeRoot(root)}
+	return "", &apperr.InputError{File: file, Line: 1, Field: root, Msg: "ce fichier est " + describeRoot(root)}
 }
 
 // expectRoot checks that a root element is the one of the wanted source.
@@ -67,13 +67,17 @@ func expectRoot(file, root string, want fact.Source) error {
 	got, err := sourceOf(file, root)
 	if err != nil {
 		if want != "" {
-			err.(*apperr.InputError).Msg = fmt.Sprintf("expected %s, but this is %s", sourceNames[want], describeRoot(root))
+			err.(*apperr.InputError).Msg = wrongKind(want, describeRoot(root))
 		}
 		return err
 	}
 	if want != "" && got != want {
-		return &apperr.InputError{File: file, Line: 1, Field: root,
-			Msg: fmt.Sprintf("expected %s, but this is %s", sourceNames[want], sourceNames[got])}
+		return &apperr.InputError{File: file, Line: 1, Field: root, Msg: wrongKind(want, sourceNames[got])}
 	}
 	return nil
+}
+
+// wrongKind says which kind of file was expected and what this one is.
+func wrongKind(want fact.Source, is string) string {
+	return fmt.Sprintf("il faut ici %s, mais c'est %s", sourceNames[want], is)
 }

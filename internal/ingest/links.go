@@ -111,7 +111,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 			}
 			p.Software = n.get("LOGICIEL")
 			var err error
-			p.ImportDate, err = dateField(d.file, n, "DATE_IMPORT", "the links file")
+			p.ImportDate, err = dateField(d.file, n, "DATE_IMPORT", "fichier de liens")
 			return err
 		}
 		pu, err := linksPupil(d, n)
@@ -181,9 +181,9 @@ func linksPupil(d *doc, n *node) (LinksPupil, error) {
 		FirstName: n.get("PRENOM"),
 		Groups:    []LinksLink{},
 	}
-	who := "pupil " + firstNonEmpty(pu.ID, pu.INE, pu.LastName+" "+pu.FirstName)
+	who := "élève " + firstNonEmpty(pu.ID, pu.INE, pu.LastName+" "+pu.FirstName)
 	if pu.ID == "" && pu.INE == "" {
-		return pu, &apperr.InputError{File: d.file, Line: n.line, Field: "ELEVE/ELEVE_ID", Msg: "a pupil has neither ELEVE_ID nor INE: it cannot be matched with SIECLE"}
+		return pu, &apperr.InputError{File: d.file, Line: n.line, Field: "ELEVE/ELEVE_ID", Msg: "un élève n'a ni ELEVE_ID ni INE : impossible de le rapprocher de SIECLE"}
 	}
 	var err error
 	if pu.BirthDate, err = dateField(d.file, n, "DATE_NAISS", who); err != nil {

@@ -52,8 +52,14 @@ func (e entry) xmlName() string {
 // budget counts uncompressed bytes across the entries of one read (a feed spans several).
 type budget struct {
 	used, max int64
-	what      string // "school file" or "federating directory feed"
+	what      string // forSchoolFile or forFeed
 }
+
+// What a budget is for, as messages say it.
+const (
+	forSchoolFile = "un fichier d'établissement"
+	forFeed       = "l'alimentation de l'annuaire fédérateur"
+)
 
 var (
 	zipMagic      = []byte("PK\x03\x04")
@@ -64,7 +70,7 @@ var (
 // whether that is allowed (only for a federating directory feed).
 func openUpload(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	if u.Size <= 0 || u.Content == nil {
-		return nil, nil, apperr.Input(u.Name, 0, "", "empty file")
+		return nil, nil, apperr.Input(u.Name, 0, "", "fichier vide")
 	}
 	head := make([]byte, 4)
 	n, err := u.Content.ReadAt(head, 0)
@@ -87,7 +93,7 @@ func openUpload(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 
 func tooLarge(file string, bud *budget) error {
 	return &apperr.InputError{File: file, Msg: fmt.Sprintf(
-		"uncompressed content exceeds the limit of %d MiB for a %s", bud.max>>20, bud.what), Err: apperr.ErrTooLarge}
+		"le contenu décompressé dépasse la limite de %d Mio pour %s", bud.max>>20, bud.what), Err: apperr.ErrTooLarge}
 }
 
 // noise reports zip entries that archivers add beside the real file.
@@ -102,7 +108,7 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	zr, err := zip.NewReader(u.Content, u.Size)
 	// Names with ".." only matter when extracting to disk, which we never do.
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
-		return nil, nil, &apperr.InputError{File: u.Name, Msg: "not a readable zip archive", Err: err}
+		return nil, nil, &apperr.InputError{File: u.Name, Msg: "archive zip illisible : déposez le fichier XML lui-même, ou recréez l'archive", Err: err}
 	}
 	var xmls, others []*zip.File
 	for _, f := range zr.File {
@@ -116,7 +122,7 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 		}
 	}
 	if isOfficeDocument(append(fileNames(xmls), fileNames(others)...)) {
-		return nil, nil, apperr.Input(u.Name, 0, "", "this is an office document (spreadsheet or text), not an export: upload the XML file or the zip that holds it")
+		return nil, nil, apperr.Input(u.Name, 0, "", "ce fichier est un document bureautique (tableur ou texte), pas un export : déposez le fichier XML ou l'archive zip qui le contient")
 	}
 	var warnings []string
 	switch {
@@ -127,9 +133,9 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	case len(xmls) == 0:
 		names := fileNames(others)
 		if len(names) == 0 {
-			return nil, nil, apperr.Input(u.Name, 0, "", "the zip archive is empty")
+			return nil, nil, apperr.Input(u.Name, 0, "", "l'archive zip est vide")
 		}
-		return nil, nil, apperr.Input(u.Name, 0, "", "the zip archive holds no XML file (entries: %s)", strings.Join(names, ", "))
+		return nil, nil, apperr.Input(u.Name, 0, "", "l'archive zip ne contient aucun fichier XML (contenu : %s)", strings.Join(names, ", "))
 	default:
 		for _, f := range others {
 			warnings = append(warnings, fmt.Sprintf("zip entry %s ignored: not an XML file", f.Name))
@@ -187,7 +193,7 @@ func openZipEntry(upload string, f *zip.File, lim Limits, bud *budget) (io.ReadC
 	label := upload + " (" + f.Name + ")"
 	raw, err := f.OpenRaw()
 	if err != nil {
-		return nil, &apperr.InputError{File: label, Msg: "corrupt zip entry", Err: err}
+		return nil, &apperr.InputError{File: label, Msg: "fichier abîmé dans l'archive zip", Err: err}
 	}
 	cr := &countingReader{r: raw}
 	var rc io.ReadCloser
@@ -197,7 +203,7 @@ func openZipEntry(upload string, f *zip.File, lim Limits, bud *budget) (io.ReadC
 	case zip.Deflate:
 		rc = flate.NewReader(cr)
 	default:
-		return nil, apperr.Input(label, 0, "", "unsupported zip compression method %d: re-create the zip with the standard (deflate) method", f.Method)
+		return nil, apperr.Input(label, 0, "", "méthode de compression zip %d non prise en charge : recréez l'archive avec la méthode standard (deflate)", f.Method)
 	}
 	return &guard{r: rc, file: label, bud: bud, lim: lim, compressed: cr, crc: crc32.NewIEEE(), wantCRC: f.CRC32, wantSize: f.UncompressedSize64, zipped: true}, nil
 }
@@ -243,19 +249,19 @@ func (g *guard) Read(p []byte) (int, error) {
 		g.crc.Write(p[:n])
 		if g.n > g.lim.RatioGrace && g.n > g.lim.MaxRatio*max(g.compressed.n, 1) {
 			g.err = &apperr.InputError{File: g.file, Msg: fmt.Sprintf(
-				"compression ratio above %d:1 (a zip bomb?): refused", g.lim.MaxRatio), Err: apperr.ErrTooLarge}
+				"taux de compression supérieur à %d:1 (bombe zip ?) : fichier refusé", g.lim.MaxRatio), Err: apperr.ErrTooLarge}
 			return 0, g.err
 		}
 		if errors.Is(err, io.EOF) {
 			if uint64(g.n) != g.wantSize || (g.wantCRC != 0 && g.crc.Sum32() != g.wantCRC) {
-				g.err = apperr.Input(g.file, 0, "", "corrupt zip entry: size or checksum does not match")
+				g.err = apperr.Input(g.file, 0, "", "fichier abîmé dans l'archive zip : la taille ou la somme de contrôle ne correspond pas")
 				return n, g.err
 			}
 		}
 	}
 	if err != nil && !errors.Is(err, io.EOF) {
 		if _, ok := errors.AsType[*apperr.InputError](err); !ok {
-			err = &apperr.InputError{File: g.file, Msg: "corrupt or truncated content", Err: err}
+			err = &apperr.InputError{File: g.file, Msg: "contenu abîmé ou tronqué", Err: err}
 		}
 		g.err = err
 	}

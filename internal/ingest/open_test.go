@@ -83,15 +83,15 @@ func TestZipProblems(t *testing.T) {
 		file string // the name the error gives; "" for name
 	}{
 		{"several XML files", "export.zip", zipBytes(t, zipEntry{name: "ElevesSansAdresses.xml", data: bee}, zipEntry{name: "sts_emp_0790029C_2026.xml", data: sts}),
-			Limits{}, "the zip archive holds several XML files (ElevesSansAdresses.xml, sts_emp_0790029C_2026.xml): upload one file per zip", ""},
-		{"no XML file", "export.zip", zipBytes(t, zipEntry{name: "a.txt", data: []byte("a")}, zipEntry{name: "b.txt", data: []byte("b")}), Limits{}, "holds no XML file (entries: a.txt, b.txt)", ""},
-		{"empty zip", "export.zip", zipBytes(t), Limits{}, "the zip archive is empty", ""},
-		{"office document", "export.xml", zipBytes(t, zipEntry{name: "[Content_Types].xml", data: []byte("<Types/>")}, zipEntry{name: "xl/workbook.xml", data: []byte("<workbook/>")}),
-			Limits{}, "office document", ""},
-		{"spreadsheet without XML extension", "export.xlsx", zipBytes(t, zipEntry{name: "[Content_Types].txt", data: []byte("x")}, zipEntry{name: "mimetype", data: []byte("x")}), Limits{}, "office document", ""},
-		{"zip bomb by ratio", "ElevesSansAdresses.zip", bomb, Limits{}, "compression ratio above 100:1", "ElevesSansAdresses.zip (ElevesSansAdresses.xml)"},
-		{"size cap", "ElevesSansAdresses.zip", bomb, Limits{MaxFileSize: 2 << 20, MaxRatio: 1 << 20}, "exceeds the limit of 2 MiB", "ElevesSansAdresses.zip (ElevesSansAdresses.xml)"},
-		{"bare file over the cap", "ElevesSansAdresses.xml", bee, Limits{MaxFileSize: 1024}, "exceeds the limit", ""},
+			Limits{}, "l'archive zip contient plusieurs fichiers XML (ElevesSansAdresses.xml, sts_emp_0790029C_2026.xml) : déposez un seul fichier par archive zip", ""},
+		{"no XML file", "export.zip", zipBytes(t, zipEntry{name: "a.txt", data: []byte("a")}, zipEntry{name: "b.txt", data: []byte("b")}), Limits{}, "ne contient aucun fichier XML (contenu : a.txt, b.txt)", ""},
+		{"empty zip", "export.zip", zipBytes(t), Limits{}, "l'archive zip est vide", ""},
+		{"document bureautique (tableur ou texte), pas un export", "export.xml", zipBytes(t, zipEntry{name: "[Content_Types].xml", data: []byte("<Types/>")}, zipEntry{name: "xl/workbook.xml", data: []byte("<workbook/>")}),
+			Limits{}, "document bureautique (tableur ou texte), pas un export", ""},
+		{"spreadsheet without XML extension", "export.xlsx", zipBytes(t, zipEntry{name: "[Content_Types].txt", data: []byte("x")}, zipEntry{name: "mimetype", data: []byte("x")}), Limits{}, "document bureautique (tableur ou texte), pas un export", ""},
+		{"zip bomb by ratio", "ElevesSansAdresses.zip", bomb, Limits{}, "taux de compression supérieur à 100:1", "ElevesSansAdresses.zip (ElevesSansAdresses.xml)"},
+		{"size cap", "ElevesSansAdresses.zip", bomb, Limits{MaxFileSize: 2 << 20, MaxRatio: 1 << 20}, "dépasse la limite de 2 Mio pour un fichier d'établissement", "ElevesSansAdresses.zip (ElevesSansAdresses.xml)"},
+		{"bare file over the cap", "ElevesSansAdresses.xml", bee, Limits{MaxFileSize: 1024}, "dépasse la limite", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.desc, func(t *testing.T) {
@@ -119,7 +119,7 @@ func TestZipCorruptEntry(t *testing.T) {
 	require.Positive(t, i)
 	z[i] = 'Z'
 	_, err = Read(bytesUpload("Structures.zip", z), Options{})
-	assertInputError(t, err, "Structures.zip (Structures.xml)", "checksum")
+	assertInputError(t, err, "Structures.zip (Structures.xml)", "somme de contrôle")
 }
 
 func TestEncodings(t *testing.T) {
@@ -174,7 +174,7 @@ func TestEncodings(t *testing.T) {
 func TestDetectRefusesSeveralSchoolFiles(t *testing.T) {
 	z := zipBytes(t, zipEntry{name: "a.xml", data: []byte("<BEE_STRUCTURES/>")}, zipEntry{name: "b.xml", data: []byte("<STS_EDT/>")})
 	_, err := Detect(bytesUpload("x.zip", z), Limits{})
-	assertInputError(t, err, "x.zip", "several XML files (a.xml, b.xml)")
+	assertInputError(t, err, "x.zip", "plusieurs fichiers XML (a.xml, b.xml)")
 }
 
 // TestLyingZipHeader: a header announcing 200 MB for a few bytes neither passes nor makes the
@@ -200,6 +200,6 @@ func TestLyingZipHeader(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err = Read(bytesUpload("Structures.zip", buf.Bytes()), Options{})
 	runtime.ReadMemStats(&after)
-	assertInputError(t, err, "Structures.zip (Structures.xml)", "size or checksum does not match")
+	assertInputError(t, err, "Structures.zip (Structures.xml)", "la taille ou la somme de contrôle ne correspond pas")
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20))
 }

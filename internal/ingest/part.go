@@ -2,8 +2,11 @@ package ingest
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/vigie-edu/vigie/internal/apperr"
 	"github.com/vigie-edu/vigie/internal/fact"
@@ -85,13 +88,13 @@ func (o Options) checkUAI(m *Meta, file string, line int, field, uai string) err
 	want := normUAI(o.UAI)
 	switch {
 	case uai == "" && want == "":
-		return &apperr.InputError{File: file, Line: line, Field: field, Msg: "the file does not say which school it is for (no UAI)"}
+		return &apperr.InputError{File: file, Line: line, Field: field, Msg: "le fichier n'indique pas à quel établissement il se rapporte (aucun UAI)"}
 	case uai == "":
 		m.warnf("no UAI in %s: assumed %s", field, want)
 		uai = want
 	case want != "" && uai != want:
 		return &apperr.InputError{File: file, Line: line, Field: field,
-			Msg: fmt.Sprintf("this file is for school %s, not %s", uai, want)}
+			Msg: fmt.Sprintf("ce fichier concerne l'établissement %s, pas %s : déposez l'export de %s, ou déposez celui-ci pour l'établissement %s", uai, want, want, uai)}
 	}
 	m.UAI = uai
 	return nil
@@ -111,11 +114,11 @@ func (o Options) checkYear(m *Meta, file string, line int, field, year string) e
 	}
 	y, ok := parseYear(year)
 	if !ok {
-		return &apperr.InputError{File: file, Line: line, Field: field, Msg: fmt.Sprintf("%q is not a school year", year)}
+		return &apperr.InputError{File: file, Line: line, Field: field, Msg: quoted(year) + " n'est pas une année scolaire (attendu par exemple 2026 ou 2026-2027)"}
 	}
 	if o.SchoolYear != 0 && y != o.SchoolYear {
 		return &apperr.InputError{File: file, Line: line, Field: field,
-			Msg: fmt.Sprintf("this file is for school year %d-%d, not %d-%d", y, y+1, o.SchoolYear, o.SchoolYear+1)}
+			Msg: fmt.Sprintf("ce fichier concerne l'année scolaire %d-%d, pas %d-%d : déposez l'export de l'année %d-%d", y, y+1, o.SchoolYear, o.SchoolYear+1, o.SchoolYear, o.SchoolYear+1)}
 	}
 	m.SchoolYear = y
 	return nil
@@ -124,12 +127,25 @@ func (o Options) checkYear(m *Meta, file string, line int, field, year string) e
 // badDate is the error for a date that does not parse.
 func badDate(file string, line int, field, who, value string) error {
 	return &apperr.InputError{File: file, Line: line, Field: field,
-		Msg: fmt.Sprintf("%s: %q is not a date (want YYYY-MM-DD or DD/MM/YYYY)", who, value)}
+		Msg: who + " : " + quoted(value) + " n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA)"}
 }
 
 func badCount(file string, line int, field, who, value string) error {
 	return &apperr.InputError{File: file, Line: line, Field: field,
-		Msg: fmt.Sprintf("%s: %q is not a head count", who, value)}
+		Msg: who + " : " + quoted(value) + " n'est pas un effectif (nombre entier attendu)"}
+}
+
+// quoted puts a value read from a file between French quotation marks, escaped as %q would
+// when it holds control characters or invalid UTF-8, so that what is wrong stays visible.
+func quoted(v string) string {
+	for _, r := range v {
+		if r == utf8.RuneError || !unicode.IsPrint(r) {
+			q := strconv.Quote(v)
+			v = q[1 : len(q)-1]
+			break
+		}
+	}
+	return "« " + v + " »"
 }
 
 // dateField parses the date in child name of n, failing with the element and who it is about.

@@ -18,7 +18,7 @@ import (
 // saying what it looks like.
 func Detect(u Upload, lim Limits) (fact.Source, error) {
 	lim = lim.withDefaults()
-	entries, _, err := openUpload(u, lim, &budget{max: lim.MaxFeedSize, what: "federating directory feed"})
+	entries, _, err := openUpload(u, lim, &budget{max: lim.MaxFeedSize, what: forFeed})
 	if err != nil {
 		return "", err
 	}
@@ -34,7 +34,7 @@ func Detect(u Upload, lim Limits) (fact.Source, error) {
 
 // peekRoot reads an entry up to its root element, on a budget of its own.
 func peekRoot(e entry, lim Limits) (string, error) {
-	rc, err := e.reopen(&budget{max: lim.MaxFeedSize, what: "federating directory feed"})
+	rc, err := e.reopen(&budget{max: lim.MaxFeedSize, what: forFeed})
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +50,7 @@ func peekRoot(e entry, lim Limits) (string, error) {
 func Read(u Upload, opt Options) (*Part, error) {
 	lim := opt.Limits.withDefaults()
 	opt.Limits = lim
-	entries, warnings, err := openUpload(u, lim, &budget{max: lim.MaxFileSize, what: "school file"})
+	entries, warnings, err := openUpload(u, lim, &budget{max: lim.MaxFileSize, what: forSchoolFile})
 	if err != nil {
 		return nil, err
 	}
@@ -118,7 +118,7 @@ func severalEntries(u Upload, entries []entry) error {
 	for i, e := range entries {
 		names[i] = e.name
 	}
-	return apperr.Input(u.Name, 0, "", "the zip archive holds several XML files (%s): upload one file per zip", strings.Join(names, ", "))
+	return apperr.Input(u.Name, 0, "", "l'archive zip contient plusieurs fichiers XML (%s) : déposez un seul fichier par archive zip", strings.Join(names, ", "))
 }
 
 func allFeed(entries []entry, lim Limits) bool {
@@ -134,7 +134,7 @@ func allFeed(entries []entry, lim Limits) bool {
 // readFeedPart reads a feed upload and keeps the expected school.
 func readFeedPart(u Upload, opt Options) (*Part, error) {
 	if opt.UAI == "" {
-		return nil, apperr.Input(u.Name, 0, "", "this is %s, which covers a whole academy: import it at academy level", sourceNames[fact.SourceENT])
+		return nil, apperr.Input(u.Name, 0, "", "c'est %s, qui couvre toute l'académie : importez-le au niveau de l'académie", sourceNames[fact.SourceENT])
 	}
 	feed, err := ReadFeed([]Upload{u}, opt)
 	if err != nil {
@@ -174,7 +174,7 @@ func ReadFeed(uploads []Upload, opt Options) (*Feed, error) {
 	opt.Limits = lim
 	uploads = append([]Upload(nil), uploads...)
 	sort.Slice(uploads, func(i, j int) bool { return uploads[i].Name < uploads[j].Name })
-	bud := &budget{max: lim.MaxFeedSize, what: "federating directory feed"}
+	bud := &budget{max: lim.MaxFeedSize, what: forFeed}
 	fr := NewFeedReader(opt)
 	var warnings []string
 	var latestEntry, received time.Time

@@ -135,7 +135,7 @@ func TestReadLinksUAIFromName(t *testing.T) {
 	assert.Equal(t, 2026, p.Links.Meta.SchoolYear)
 
 	_, err = Read(bytesUpload("0790029CELEGROUPE2026260908101500.xml", []byte(doc)), Options{UAI: "0860001J"})
-	assertInputError(t, err, "0790029CELEGROUPE2026260908101500.xml", "for school 0790029C, not 0860001J")
+	assertInputError(t, err, "0790029CELEGROUPE2026260908101500.xml", "ce fichier concerne l'établissement 0790029C, pas 0860001J")
 }
 
 func feedUploads(t testing.TB) []Upload {

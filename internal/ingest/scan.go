@@ -95,7 +95,7 @@ func (s *scanner) fill(want int) error {
 	s.pos = 0
 	if want > len(s.win) {
 		if want > maxStreamToken {
-			return &apperr.InputError{Line: s.line(), Msg: fmt.Sprintf("an XML token longer than %d MiB", maxStreamToken>>20)}
+			return &apperr.InputError{Line: s.line(), Msg: fmt.Sprintf("une balise ou un texte XML de plus de %d Mio d'un seul tenant", maxStreamToken>>20)}
 		}
 		w := make([]byte, min(max(2*len(s.win), want), maxStreamToken))
 		copy(w, s.win[:s.n])

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -76,7 +75,7 @@ func beeParams(d *doc, n *node, m *Meta, opt Options) error {
 		t, ok := parseStamp(c.text())
 		if !ok {
 			return &apperr.InputError{File: d.file, Line: c.line, Field: "PARAMETRES/" + f,
-				Msg: fmt.Sprintf("%q is not a date and time (want DD/MM/YYYY HH:MM:SS)", c.text())}
+				Msg: quoted(c.text()) + " n'est pas une date et heure (attendu JJ/MM/AAAA HH:MM:SS)"}
 		}
 		m.ExportedAt, m.ExportTimeFrom = t, fact.TimeFromContent
 		break
@@ -120,7 +119,7 @@ func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
 		case "STRUCTURES_ELEVE":
 			id := firstNonEmpty(n.attr("ELEVE_ID"), n.get("ELEVE_ID"))
 			if id == "" {
-				return &apperr.InputError{File: d.file, Line: n.line, Field: "STRUCTURES_ELEVE@ELEVE_ID", Msg: "a structure block names no pupil"}
+				return &apperr.InputError{File: d.file, Line: n.line, Field: "STRUCTURES_ELEVE@ELEVE_ID", Msg: "un bloc STRUCTURES_ELEVE ne désigne aucun élève"}
 			}
 			blocks[id]++
 			l := pending[id]
@@ -195,9 +194,9 @@ func siecleePupil(d *doc, n *node) (SIECLEPupil, error) {
 		MEF:       n.get("CODE_MEF"),
 	}
 	if pu.ID == "" {
-		return pu, &apperr.InputError{File: d.file, Line: n.line, Field: "ELEVE@ELEVE_ID", Msg: "a pupil has no ELEVE_ID"}
+		return pu, &apperr.InputError{File: d.file, Line: n.line, Field: "ELEVE@ELEVE_ID", Msg: "un élève n'a pas d'ELEVE_ID"}
 	}
-	who := "pupil " + pu.ID
+	who := "élève " + pu.ID
 	var err error
 	if pu.BirthDate, err = dateField(d.file, n, "DATE_NAISS", who); err != nil {
 		return pu, err
@@ -255,7 +254,7 @@ func readStructures(d *doc, opt Options) (*StructuresPart, error) {
 		s := SIECLEStructure{Code: firstNonEmpty(n.attr("CODE_STRUCTURE"), n.get("CODE_STRUCTURE"), n.attr("CODE")),
 			Label: n.get("LIBELLE_LONG"), MEFs: memberships(n, "MEFS_APPARTENANCE", "CODE_MEF")}
 		if s.Code == "" {
-			return &apperr.InputError{File: d.file, Line: n.line, Field: n.name + "@CODE_STRUCTURE", Msg: "a structure has no code"}
+			return &apperr.InputError{File: d.file, Line: n.line, Field: n.name + "@CODE_STRUCTURE", Msg: "une structure n'a pas de code"}
 		}
 		if n.name == "DIVISION" {
 			p.Divisions = append(p.Divisions, s)

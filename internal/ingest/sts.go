@@ -165,7 +165,7 @@ func readSTS(d *doc, opt Options) (*STSPart, error) {
 func (p *STSPart) params(d *doc, n *node, opt Options) error {
 	if src := n.child("APPLICATION_SOURCE"); src != nil {
 		return &apperr.InputError{File: d.file, Line: src.line, Field: "PARAMETRES/APPLICATION_SOURCE",
-			Msg: "this file comes from a private timetable editor, not from STS-Web: export it from STS-Web, menu Exports > Emploi du temps"}
+			Msg: "ce fichier vient d'un logiciel d'emploi du temps d'un éditeur privé, pas de STS-Web : exportez-le depuis STS-Web, menu Exports > Emploi du temps"}
 	}
 	uaj := n.child("UAJ")
 	uai, line := "", n.line
@@ -186,10 +186,10 @@ func (p *STSPart) params(d *doc, n *node, opt Options) error {
 			year = ay.text()
 		}
 		var err error
-		if p.YearStart, err = dateField(d.file, ay, "DATE_DEBUT", "school year"); err != nil {
+		if p.YearStart, err = dateField(d.file, ay, "DATE_DEBUT", "année scolaire"); err != nil {
 			return err
 		}
-		if p.YearEnd, err = dateField(d.file, ay, "DATE_FIN", "school year"); err != nil {
+		if p.YearEnd, err = dateField(d.file, ay, "DATE_FIN", "année scolaire"); err != nil {
 			return err
 		}
 	}
@@ -216,7 +216,7 @@ func (p *STSPart) teacher(d *doc, n *node) error {
 		LastName: firstNonEmpty(n.get("NOM_USAGE"), n.get("NOM_PATRONYMIQUE")), FirstName: n.get("PRENOM"),
 		Function: n.get("FONCTION")}
 	if t.ID == "" {
-		return &apperr.InputError{File: d.file, Line: n.line, Field: "INDIVIDU@ID", Msg: "a teacher has no ID"}
+		return &apperr.InputError{File: d.file, Line: n.line, Field: "INDIVIDU@ID", Msg: "un enseignant n'a pas d'identifiant"}
 	}
 	for _, dn := range n.path("DISCIPLINES", "DISCIPLINE") {
 		t.Disciplines = append(t.Disciplines, STSDiscipline{Code: dn.attr("CODE"), Label: dn.get("LIBELLE_COURT"), Hours: dn.get("NB_HEURES")})
@@ -226,7 +226,7 @@ func (p *STSPart) teacher(d *doc, n *node) error {
 		if c.name != "PROF_PRINC" || err != nil {
 			return
 		}
-		who := "teacher " + t.ID
+		who := "enseignant " + t.ID
 		pp := STSPP{Structure: firstNonEmpty(c.get("CODE_STRUCTURE"), c.attr("CODE_STRUCTURE"))}
 		if pp.Start, err = dateField(d.file, c, "DATE_DEBUT", who); err != nil {
 			return
@@ -248,7 +248,7 @@ func (p *STSPart) teacher(d *doc, n *node) error {
 func (p *STSPart) division(d *doc, n *node) error {
 	code := n.attr("CODE")
 	if code == "" {
-		return &apperr.InputError{File: d.file, Line: n.line, Field: "DIVISION@CODE", Msg: "a division has no code"}
+		return &apperr.InputError{File: d.file, Line: n.line, Field: "DIVISION@CODE", Msg: "une division n'a pas de code"}
 	}
 	who := "division " + code
 	planned, err := countField(d.file, n, "EFFECTIF_PREVU", who)
@@ -271,9 +271,9 @@ func (p *STSPart) division(d *doc, n *node) error {
 func (p *STSPart) group(d *doc, n *node) error {
 	code := n.attr("CODE")
 	if code == "" {
-		return &apperr.InputError{File: d.file, Line: n.line, Field: "GROUPE@CODE", Msg: "a group has no code"}
+		return &apperr.InputError{File: d.file, Line: n.line, Field: "GROUPE@CODE", Msg: "un groupe n'a pas de code"}
 	}
-	who := "group " + code
+	who := "groupe " + code
 	planned, err := countField(d.file, n, "EFFECTIF_PREVU", who)
 	if err != nil {
 		return err
@@ -310,7 +310,7 @@ func stsServices(d *doc, n *node, who string) ([]STSService, error) {
 		sv := STSService{Subject: firstNonEmpty(s.attr("CODE_MATIERE"), s.get("CODE_MATIERE")),
 			Mode: firstNonEmpty(s.attr("CODE_MOD_COURS"), s.get("CODE_MOD_COURS"))}
 		if sv.Subject == "" {
-			return nil, &apperr.InputError{File: d.file, Line: s.line, Field: "SERVICE@CODE_MATIERE", Msg: who + ": a service has no subject"}
+			return nil, &apperr.InputError{File: d.file, Line: s.line, Field: "SERVICE@CODE_MATIERE", Msg: who + " : un service n'a pas de matière"}
 		}
 		for _, e := range s.path("ENSEIGNANTS", "ENSEIGNANT") {
 			sv.Teachers = appendUnique(sv.Teachers, firstNonEmpty(e.attr("ID"), e.get("ID")))

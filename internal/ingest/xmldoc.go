@@ -171,7 +171,7 @@ func newFastDocSized(file string, r io.Reader, lim Limits, size int64) *doc {
 	data, err := readAll(getBuf(want+want/8+bytes.MinRead), io.LimitReader(r, lim.MaxFileSize+1))
 	d.pooled = data
 	if err == nil && int64(len(data)) > lim.MaxFileSize {
-		err = tooLarge(file, &budget{max: lim.MaxFileSize, what: "school file"})
+		err = tooLarge(file, &budget{max: lim.MaxFileSize, what: forSchoolFile})
 	}
 	if err == nil {
 		var utf []byte
@@ -244,7 +244,7 @@ func (d *doc) toUTF8(data []byte) ([]byte, error) {
 		d.utf16 = true
 		out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
 		if err != nil {
-			return nil, &apperr.InputError{Msg: "unreadable UTF-16 content", Err: err}
+			return nil, &apperr.InputError{Msg: "contenu UTF-16 illisible", Err: err}
 		}
 		return out, nil
 	}
@@ -261,7 +261,7 @@ func (d *doc) toUTF8(data []byte) ([]byte, error) {
 		if enc != unicode.UTF8 {
 			out, err := enc.NewDecoder().Bytes(data)
 			if err != nil {
-				return nil, &apperr.InputError{Msg: fmt.Sprintf("content is not valid %s", label), Err: err}
+				return nil, &apperr.InputError{Msg: fmt.Sprintf("le contenu n'est pas valide dans l'encodage %s qu'il déclare", label), Err: err}
 			}
 			return out, nil
 		}
@@ -388,7 +388,7 @@ func lookupEncoding(label string) (encoding.Encoding, error) {
 	if enc, err := htmlindex.Get(label); err == nil && enc != nil {
 		return enc, nil
 	}
-	return nil, &apperr.InputError{Msg: fmt.Sprintf("unsupported encoding %q: save the file as UTF-8 or ISO-8859-15", label)}
+	return nil, &apperr.InputError{Msg: "encodage " + quoted(label) + " non pris en charge : enregistrez le fichier en UTF-8 ou en ISO-8859-15"}
 }
 
 func (d *doc) line() int {
@@ -412,22 +412,86 @@ func (d *doc) fail(err error) error {
 	}
 	if se, ok := errors.AsType[*xml.SyntaxError](err); ok {
 		msg := se.Msg
-		switch {
-		case msg == "unexpected EOF":
-			msg = "the file is truncated (unexpected end of file)"
-		case msg == "invalid UTF-8":
-			if d.encoding == "" || d.encoding == "utf-8" || d.encoding == "utf8" {
-				msg = `invalid UTF-8: the file declares UTF-8 (or no encoding) but is not; if it was saved as Latin-9, declare encoding="ISO-8859-15" in its first line`
-			}
-		case strings.HasPrefix(msg, "invalid character entity"):
-			msg += " (undeclared entity: only &lt; &gt; &amp; &apos; &quot; and character references are allowed)"
+		if msg == "invalid UTF-8" && (d.encoding == "" || d.encoding == "utf-8" || d.encoding == "utf8") {
+			msg = `UTF-8 invalide (le fichier se déclare en UTF-8, ou ne déclare pas d'encodage, mais ne l'est pas) : s'il a été enregistré en Latin-9, déclarez encoding="ISO-8859-15" dans sa première ligne`
+		} else {
+			msg = frenchSyntax(msg)
 		}
-		return &apperr.InputError{File: d.file, Line: se.Line, Msg: "malformed XML: " + msg}
+		return &apperr.InputError{File: d.file, Line: se.Line, Msg: "XML mal formé : " + msg}
 	}
 	if errors.Is(err, io.ErrUnexpectedEOF) {
-		return &apperr.InputError{File: d.file, Line: d.line(), Msg: "the file is truncated (unexpected end of file)"}
+		return &apperr.InputError{File: d.file, Line: d.line(), Msg: truncated}
 	}
-	return &apperr.InputError{File: d.file, Line: d.line(), Msg: "unreadable content", Err: err}
+	return &apperr.InputError{File: d.file, Line: d.line(), Msg: "contenu illisible", Err: err}
+}
+
+// truncated is what a document that ends too soon is told.
+const truncated = "le fichier est tronqué (fin de fichier inattendue)"
+
+// frenchSyntax says in French what an XML syntax error means. The scanner words its errors as
+// encoding/xml does (the fuzz tests compare the two), so both are translated here, only when a
+// file is refused; a message not listed is kept as it is.
+func frenchSyntax(msg string) string {
+	switch msg {
+	case "unexpected EOF":
+		return truncated
+	case "unexpected EOF in CDATA section":
+		return "le fichier est tronqué (fin de fichier inattendue dans une section CDATA)"
+	case "invalid UTF-8":
+		return "UTF-8 invalide"
+	case "expected element name after <":
+		return "nom d'élément attendu après « < » (un « < » dans un texte s'écrit « &lt; »)"
+	case "expected element name after </":
+		return "nom d'élément attendu après « </ »"
+	case "expected target name after <?":
+		return "nom d'instruction attendu après « <? »"
+	case "expected /> in element":
+		return "« /> » attendu dans la balise"
+	case "expected attribute name in element":
+		return "nom d'attribut attendu dans la balise"
+	case "attribute name without = in element":
+		return "attribut sans « = » dans la balise"
+	case "unquoted or missing attribute value in element":
+		return "valeur d'attribut absente ou sans guillemets dans la balise"
+	case "unescaped ]]> not in CDATA section":
+		return "« ]]> » hors d'une section CDATA (il s'écrit « ]]&gt; »)"
+	case "unescaped < inside quoted string":
+		return "« < » dans une valeur d'attribut (il s'écrit « &lt; »)"
+	case "invalid <![ sequence":
+		return "séquence « <![ » invalide"
+	case "invalid sequence <!- not part of <!--":
+		return "séquence « <!- » invalide (un commentaire commence par « <!-- »)"
+	case `invalid sequence "--" not allowed in comments`:
+		return "« -- » interdit dans un commentaire"
+	}
+	if ent, ok := strings.CutPrefix(msg, "invalid character entity "); ok {
+		if ent, ok := strings.CutSuffix(ent, " (no semicolon)"); ok {
+			return "entité « " + ent + " » sans point-virgule final (un « & » seul s'écrit « &amp; »)"
+		}
+		return "entité « " + ent + " » non déclarée ou invalide : seules &lt; &gt; &amp; &apos; &quot; et les références de caractères (comme &#233;) sont admises"
+	}
+	if code, ok := strings.CutPrefix(msg, "illegal character code "); ok {
+		return "caractère interdit en XML : " + code
+	}
+	if name, ok := strings.CutPrefix(msg, "unexpected end element "); ok {
+		return "balise fermante " + name + " sans balise ouvrante"
+	}
+	if rest, ok := strings.CutPrefix(msg, "element "); ok {
+		// "element <a> closed by </b>", or with " in space x" after each name.
+		if open, end, ok := strings.Cut(rest, " closed by "); ok {
+			inSpace := strings.NewReplacer(" in space ", " de l'espace de noms ").Replace
+			return "l'élément " + inSpace(open) + " est fermé par " + inSpace(end)
+		}
+	}
+	if rest, ok := strings.CutPrefix(msg, "invalid characters between "); ok {
+		if name, ok := strings.CutSuffix(rest, " and >"); ok {
+			return "caractères invalides entre « " + name + " » et « > »"
+		}
+	}
+	if name, ok := strings.CutPrefix(msg, "invalid XML name: "); ok {
+		return "nom XML invalide : " + name
+	}
+	return msg
 }
 
 // Token kinds.
@@ -461,7 +525,7 @@ func (d *doc) next(t *token) error {
 	if err != nil {
 		if errors.Is(err, io.EOF) {
 			if d.root == "" {
-				return &apperr.InputError{File: d.file, Msg: "empty file: no XML element found"}
+				return &apperr.InputError{File: d.file, Msg: "fichier vide : aucun élément XML"}
 			}
 			return io.EOF
 		}
@@ -471,7 +535,7 @@ func (d *doc) next(t *token) error {
 	case tkStart:
 		d.depth++
 		if d.depth > maxDepth {
-			return &apperr.InputError{File: d.file, Line: d.line(), Field: t.name, Msg: fmt.Sprintf("elements nested more than %d levels deep", maxDepth)}
+			return &apperr.InputError{File: d.file, Line: d.line(), Field: t.name, Msg: fmt.Sprintf("éléments imbriqués sur plus de %d niveaux", maxDepth)}
 		}
 	case tkEnd:
 		d.depth--
@@ -481,7 +545,7 @@ func (d *doc) next(t *token) error {
 		}
 	case tkText:
 		if d.root == "" && len(bytes.TrimSpace(t.text)) > 0 {
-			return &apperr.InputError{File: d.file, Line: d.line(), Msg: "not an XML file: " + describeText(t.text)}
+			return &apperr.InputError{File: d.file, Line: d.line(), Msg: "ce n'est pas un fichier XML : " + describeText(t.text)}
 		}
 	}
 	return nil
@@ -521,7 +585,7 @@ func (d *doc) checkDirective(t []byte) error {
 	}
 	if i := bytes.IndexByte(s, '['); i >= 0 && bytes.Contains(s[i:], []byte("<!ENTITY")) {
 		return &apperr.InputError{File: d.file, Line: d.line(), Field: "DOCTYPE",
-			Msg: "the document type declares entities (entity expansion is refused): remove the internal DTD subset"}
+			Msg: "la déclaration de type de document définit des entités (leur expansion est refusée) : supprimez le sous-ensemble interne de la DTD (entre crochets)"}
 	}
 	return nil
 }
@@ -543,13 +607,13 @@ func (d *doc) start() (string, error) {
 		}
 		t := bytes.TrimLeft(b, " \t\r\n")
 		if len(b) == 0 {
-			return "", &apperr.InputError{File: d.file, Msg: "empty file"}
+			return "", &apperr.InputError{File: d.file, Msg: "fichier vide"}
 		}
 		if len(t) == 0 && len(b) < 512 {
-			return "", &apperr.InputError{File: d.file, Msg: "empty file: only white space"}
+			return "", &apperr.InputError{File: d.file, Msg: "fichier vide : il ne contient que des espaces"}
 		}
 		if len(t) > 0 && t[0] != '<' {
-			return "", &apperr.InputError{File: d.file, Line: 1, Msg: "not an XML file: " + describeText(t)}
+			return "", &apperr.InputError{File: d.file, Line: 1, Msg: "ce n'est pas un fichier XML : " + describeText(t)}
 		}
 	}
 	if d.sc != nil && d.sc.err != nil {
@@ -684,7 +748,7 @@ func (d *doc) capture(t *token) (*node, error) {
 			count++
 			if count > d.maxElems {
 				return nil, &apperr.InputError{File: d.file, Line: d.line(), Field: root.name,
-					Msg: fmt.Sprintf("one %s holds more than %d elements", root.name, d.maxElems)}
+					Msg: fmt.Sprintf("un élément %s contient plus de %d sous-éléments", root.name, d.maxElems)}
 			}
 			n := d.nodes.node(t.name, t.attrs, d.line())
 			top := stack[len(stack)-1].n
@@ -728,7 +792,7 @@ func (d *doc) each(want func(parent, name string) bool, fn func(*node) error) er
 		switch t.kind {
 		case tkStart:
 			if len(names) == 0 {
-				return &apperr.InputError{File: d.file, Line: d.line(), Field: t.name, Msg: "malformed XML: a second root element after the end of the document"}
+				return &apperr.InputError{File: d.file, Line: d.line(), Field: t.name, Msg: "XML mal formé : un second élément racine après la fin du document"}
 			}
 			if want(names[len(names)-1], t.name) {
 				n, err := d.capture(&t)
@@ -764,9 +828,9 @@ func describeText(b []byte) string {
 	s := bytes.TrimSpace(b)
 	switch {
 	case bytes.HasPrefix(s, []byte("%PDF")):
-		return "this is a PDF document, not an export"
+		return "c'est un document PDF, pas un export"
 	case bytes.IndexByte(s, ';') >= 0 && bytes.IndexByte(s, '\n') > 0, bytes.Count(s, []byte(",")) > 2:
-		return "this looks like a CSV or text file, not an XML export"
+		return "cela ressemble à un fichier CSV ou texte, pas à un export XML"
 	}
-	return "the content does not start with an XML element"
+	return "le contenu ne commence pas par un élément XML"
 }
