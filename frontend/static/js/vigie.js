@@ -75,7 +75,8 @@
       var ok = [], bad = [];
       body.files.forEach(function (f) {
         if (f.error) {
-          bad.push(f.file + " : " + f.error);
+          // The reason usually names the file already (« fichier, ligne N : … »).
+          bad.push(f.error.indexOf(f.file) === 0 ? f.error : f.file + " : " + f.error);
         } else {
           ok.push(f.file + " : " + (f.duplicate ? "déjà reçu, ignoré" : "accepté (" + f.import.kind + ")"));
         }
