@@ -144,8 +144,11 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	// The clock the importer and the evaluator see moves through the campaign.
 	var clock atomic.Int64
 	now := func() time.Time { return time.Unix(0, clock.Load()) }
-	im := importer.New(st, log, ingest.DefaultLimits(), now)
-	ev := evaluator.New(st, opts.Sets, log, evaluator.Options{Now: now})
+	// Thousands of demo files are imported: their per-file lines would bury the start-up
+	// output, so the importer and the evaluator only report warnings and errors here.
+	quiet := slog.New(minLevel{Handler: log.Handler(), min: slog.LevelWarn})
+	im := importer.New(st, quiet, ingest.DefaultLimits(), now)
+	ev := evaluator.New(st, opts.Sets, quiet, evaluator.Options{Now: now})
 	scope := access.Academy(academy.ID)
 
 	today := opts.Now.In(campaign.Paris)
@@ -491,4 +494,22 @@ func registerSchools(ctx context.Context, st *store.Store, academy campaign.Acad
 		return err
 	}
 	return errors.New("the generator wrote no school directory")
+}
+
+// minLevel is a slog handler that drops records below min, whatever its inner handler keeps.
+type minLevel struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (h minLevel) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= h.min && h.Handler.Enabled(ctx, l)
+}
+
+func (h minLevel) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return minLevel{Handler: h.Handler.WithAttrs(attrs), min: h.min}
+}
+
+func (h minLevel) WithGroup(name string) slog.Handler {
+	return minLevel{Handler: h.Handler.WithGroup(name), min: h.min}
 }
