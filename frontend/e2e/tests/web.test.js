@@ -166,7 +166,7 @@ test('a school admin sees its schools only, follows a to-do item, uploads files 
   await checkA11y(page, 'etablissement');
   if (best.n > 0) {
     const first = page.locator('.vg-todo__item').first();
-    for (const dt of ['Ce qui ne va pas', 'Pourquoi c’est important', 'Que faire', 'Avant quand']) {
+    for (const dt of ['Ce qui ne va pas', 'Pourquoi c’est important', 'Que faire', 'À faire avant']) {
       assert.ok(await first.getByText(dt, { exact: true }).count() === 1, dt);
     }
     // Follow a to-do item: a blocker link when there is one, else the detail of its items.
