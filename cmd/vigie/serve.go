@@ -2,11 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
 	"time"
 
 	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/apperr"
 	"github.com/vigie-edu/vigie/internal/auth"
 	"github.com/vigie-edu/vigie/internal/authoring"
 	"github.com/vigie-edu/vigie/internal/demo"
@@ -85,7 +87,9 @@ func cmdServe(ctx context.Context, e env) error {
 	// login page shows.
 	var demoAccounts []httpapi.DemoAccount
 	if cfg.Demo {
-		fmt.Fprintln(e.stdout, "Demo mode: preparing the demo academy (first start only; about a minute)...")
+		if _, err := st.AcademyByCode(ctx, access.System(), demo.AcademyCode); errors.Is(err, apperr.ErrNotFound) {
+			fmt.Fprintln(e.stdout, "Demo mode: preparing the demo academy (first start only; about a minute)...")
+		}
 		res, err := demo.Seed(ctx, st, demo.Options{Log: log, Sets: sets})
 		if err != nil {
 			return fmt.Errorf("seed the demo academy: %w", err)

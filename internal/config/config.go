@@ -221,6 +221,10 @@ func (c Config) IsPostgres() bool {
 func (c Config) Print(w io.Writer) {
 	v := reflect.ValueOf(c)
 	t := v.Type()
+	width := 0
+	for i := 0; i < t.NumField(); i++ {
+		width = max(width, len(t.Field(i).Tag.Get("flag")))
+	}
 	lines := make([]string, 0, t.NumField())
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
@@ -233,13 +237,29 @@ func (c Config) Print(w io.Writer) {
 		case "url":
 			val = MaskURL(val)
 		}
-		lines = append(lines, fmt.Sprintf("  %-18s %s", f.Tag.Get("flag"), val))
+		if val == "" {
+			val = emptyMeaning(f.Tag.Get("help"))
+		}
+		lines = append(lines, fmt.Sprintf("  %-*s %s", width, f.Tag.Get("flag"), val))
 	}
 	sort.Strings(lines)
 	fmt.Fprintln(w, "configuration:")
 	for _, l := range lines {
 		fmt.Fprintln(w, l)
 	}
+}
+
+// emptyMeaning says what an empty setting means, from its help text ("...; empty: off" or
+// "...; empty disables OIDC login"), so that the printed configuration never shows a blank.
+func emptyMeaning(help string) string {
+	if _, after, ok := strings.Cut(help, "empty: "); ok {
+		after, _, _ = strings.Cut(after, ". ")
+		return "(empty: " + after + ")"
+	}
+	if _, after, ok := strings.Cut(help, "empty "); ok {
+		return "(empty: " + after + ")"
+	}
+	return "(empty)"
 }
 
 // MaskURL hides the password of a URL and any password= query parameter.

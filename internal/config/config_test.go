@@ -45,6 +45,9 @@ func TestOperations(t *testing.T) {
 	c.Print(&out)
 	assert.NotContains(t, out.String(), "0123456789abcdef-token")
 	assert.Contains(t, out.String(), "metrics-token")
+	assert.Regexp(t, `(?m)^  replica +\(empty: host name and process id\)$`, out.String(), "an empty setting says what it means")
+	assert.Regexp(t, `(?m)^  oidc-issuer +\(empty: disables OIDC login\)$`, out.String())
+	assert.Regexp(t, `(?m)^  retention-imports-days 0$`, out.String(), "names are aligned on the longest")
 
 	for _, bad := range []map[string]string{
 		{"VIGIE_METRICS_TOKEN": "short"},
