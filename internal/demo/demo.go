@@ -320,7 +320,8 @@ func generateStages(ctx context.Context, p plan, opts Options, arrivals []time.T
 		defer close(out)
 		for stage, at := range arrivals {
 			g := generated{dir: filepath.Join(dir, fmt.Sprintf("stage%d", stage))}
-			spec := fixture.AcademySpec{Seed: opts.Seed, Now: at, Code: AcademyCode, Name: "Poitiers", Schools: len(p.defects),
+			spec := fixture.AcademySpec{Seed: opts.Seed, Now: at, Code: AcademyCode, Name: "Poitiers",
+				Departements: []string{"16", "17", "79", "86"}, Schools: len(p.defects),
 				PupilScale: opts.Scale, Customize: func(i int, s *fixture.SchoolSpec) { s.Defects = p.defects[i][stage] }}
 			a, err := fixture.NewAcademy(spec)
 			if err == nil {
