@@ -36,6 +36,29 @@ const (
 // Sources lists every source in chain order.
 var Sources = []Source{SourceSTS, SourceSIECLE, SourceStructures, SourceNomenclature, SourceLinks, SourceENT}
 
+// sourceLabels are the French names of the sources, as school and rectorat staff know them.
+var sourceLabels = map[Source]string{
+	SourceSTS:          "STS-Web (sts_emp)",
+	SourceSIECLE:       "SIECLE-BEE — élèves",
+	SourceStructures:   "SIECLE-BEE — structures",
+	SourceNomenclature: "SIECLE-BEE — nomenclatures",
+	SourceLinks:        "liens élèves-groupes (EDT)",
+	SourceENT:          "annuaire fédérateur (AAF)",
+}
+
+// Label is the source's French name for people (web pages, upload results): « STS-Web
+// (sts_emp) ». A file refused before its kind was known has the empty source: « type non
+// reconnu »; an unknown source keeps its code.
+func (s Source) Label() string {
+	if l, ok := sourceLabels[s]; ok {
+		return l
+	}
+	if s == "" {
+		return "type non reconnu"
+	}
+	return string(s)
+}
+
 // How an export time was obtained.
 const (
 	TimeFromContent  = "content"   // a field of the file (SIECLE HORODATAGE)

@@ -15,6 +15,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/fact"
 	"github.com/vigie-edu/vigie/internal/importer"
 	"github.com/vigie-edu/vigie/internal/ingest"
 	"github.com/vigie-edu/vigie/internal/store"
@@ -31,7 +32,8 @@ type importJSON struct {
 	ExportedAt *time.Time `json:"exported_at"`
 	ImportedAt time.Time  `json:"imported_at"`
 	ImportedBy string     `json:"imported_by"`
-	Outcome    string     `json:"outcome"` // accepted or rejected
+	KindLabel  string     `json:"kind_label"` // French, for people: « STS-Web (sts_emp) »
+	Outcome    string     `json:"outcome"`    // accepted or rejected
 	Error      string     `json:"error,omitempty"`
 	Warnings   []string   `json:"warnings"`
 	Schools    int        `json:"schools"`
@@ -43,7 +45,7 @@ func toImportJSON(i store.Import) importJSON {
 		w = []string{}
 	}
 	return importJSON{ID: i.ID, UAI: i.UAI, Kind: i.Kind, FileName: i.FileName, Size: i.Size, SHA256: i.SHA256,
-		SchoolYear: i.SchoolYear, ExportedAt: timeOrNil(i.ExportedAt), ImportedAt: i.ImportedAt, ImportedBy: i.ImportedBy,
+		KindLabel: fact.Source(i.Kind).Label(), SchoolYear: i.SchoolYear, ExportedAt: timeOrNil(i.ExportedAt), ImportedAt: i.ImportedAt, ImportedBy: i.ImportedBy,
 		Outcome: i.Outcome, Error: i.Error, Warnings: w, Schools: i.Schools}
 }
 
@@ -81,17 +83,18 @@ func (s *Server) receiveFiles(c *echo.Context) (files []ingest.Upload, cleanup f
 	}()
 	mt, _, _ := mime.ParseMediaType(c.Request().Header.Get("Content-Type"))
 	if mt != "multipart/form-data" {
-		return nil, cleanup, apperr.Invalid("an upload is multipart/form-data with one or several \"file\" parts")
+		return nil, cleanup, apperr.Input("", 0, "", "un dépôt est un formulaire multipart/form-data avec un ou plusieurs fichiers (champ « file »)")
 	}
 	mr, err := c.Request().MultipartReader()
 	if err != nil {
-		return nil, cleanup, apperr.Invalid("multipart body: %v", err)
+		return nil, cleanup, apperr.Input("", 0, "", "formulaire de dépôt illisible : %v", err)
 	}
 	dir := filepath.Join(s.opts.DataDir, "uploads")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
 		return nil, cleanup, fmt.Errorf("upload directory: %w", err)
 	}
 	now := s.now().UTC()
+	pending, _ := c.Get(keyCSRFInBody).(string) // the session whose token the body must carry
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
@@ -102,14 +105,25 @@ func (s *Server) receiveFiles(c *echo.Context) (files []ingest.Upload, cleanup f
 			if errors.As(err, &tooBig) {
 				return nil, cleanup, err
 			}
-			return nil, cleanup, apperr.Invalid("multipart body: %v", err)
+			return nil, cleanup, apperr.Input("", 0, "", "formulaire de dépôt illisible : %v", err)
+		}
+		if pending != "" {
+			// The pages' upload form: its first part is the CSRF token, checked before any
+			// file is received.
+			tok, _ := io.ReadAll(io.LimitReader(part, 256))
+			_ = part.Close()
+			if part.FormName() != "csrf_token" || !equalCSRF(string(tok), pending) {
+				return nil, cleanup, fmt.Errorf("%w: missing or wrong csrf_token field", errCSRF)
+			}
+			pending = ""
+			continue
 		}
 		if part.FormName() != "file" || part.FileName() == "" {
 			_ = part.Close()
 			continue
 		}
 		if len(files) == maxUploadFiles {
-			return nil, cleanup, apperr.Invalid("more than %d files in one upload", maxUploadFiles)
+			return nil, cleanup, apperr.Input("", 0, "", "plus de %d fichiers dans un même dépôt : déposez-les en plusieurs fois", maxUploadFiles)
 		}
 		f, err := os.CreateTemp(dir, "upload-*")
 		if err != nil {
@@ -128,24 +142,40 @@ func (s *Server) receiveFiles(c *echo.Context) (files []ingest.Upload, cleanup f
 		name := filepath.Base(strings.ReplaceAll(part.FileName(), "\\", "/"))
 		files = append(files, ingest.Upload{Name: name, Content: f, Size: n, ReceivedAt: now})
 	}
+	if pending != "" {
+		return nil, cleanup, fmt.Errorf("%w: no csrf_token field", errCSRF)
+	}
 	if len(files) == 0 {
-		return nil, cleanup, apperr.Invalid("no \"file\" part in the upload")
+		return nil, cleanup, errNoFile
 	}
 	return files, cleanup, nil
 }
 
+// errNoFile is an upload without any file (the form sent with no file chosen).
+var errNoFile = apperr.Input("", 0, "", "aucun fichier reçu : choisissez un ou plusieurs fichiers d'export (.xml ou .zip)")
+
 func (s *Server) upload(c *echo.Context, uai string, action Action) error {
+	out, err := s.importUpload(c, uai, action)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, out)
+}
+
+// importUpload receives the files of a request, imports them and audits each new import:
+// what both the API and the school page's upload form do.
+func (s *Server) importUpload(c *echo.Context, uai string, action Action) (uploadJSON, error) {
 	g := grantOf(c)
 	files, cleanup, err := s.receiveFiles(c)
 	if err != nil {
-		return err
+		return uploadJSON{}, err
 	}
 	defer cleanup()
 	ctx := c.Request().Context()
 	res, err := s.deps.Importer.Import(ctx, g.scope, importer.Request{Academy: g.academy, UAI: uai,
 		By: principalOf(c).user.Login, Files: files})
 	if err != nil {
-		return err
+		return uploadJSON{}, err
 	}
 	out := uploadJSON{Files: []fileOutcomeJSON{}, Snapshots: len(res.Snapshots)}
 	for _, f := range res.Files {
@@ -163,10 +193,10 @@ func (s *Server) upload(c *echo.Context, uai string, action Action) error {
 		err := s.deps.Store.RecordAudit(ctx, g.scope, s.actor(c), store.Change{AcademyID: g.academy.ID, UAI: f.Import.UAI,
 			Action: string(action), TargetType: "import", TargetID: strconv.FormatInt(f.Import.ID, 10), After: fo.Import})
 		if err != nil {
-			return err
+			return uploadJSON{}, err
 		}
 	}
-	return c.JSON(http.StatusOK, out)
+	return out, nil
 }
 
 // uploadSchool imports files for the school of the path.

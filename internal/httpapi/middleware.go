@@ -21,6 +21,9 @@ const (
 	keyRequestID = "vigie.request_id"
 	keyPrincipal = "vigie.principal"
 	keyGrant     = "vigie.grant"
+	// keyCSRFInBody holds the session id of a form upload whose CSRF token is the body's first
+	// part, still to be checked (receiveFiles does).
+	keyCSRFInBody = "vigie.csrf_in_body"
 )
 
 var requestIDPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{8,64}$`)
@@ -155,6 +158,23 @@ func (s *Server) csrf(next echo.HandlerFunc) echo.HandlerFunc {
 			if !equalCSRF(tok, p.sessionID) {
 				return fmt.Errorf("%w: missing or wrong X-CSRF-Token", errCSRF)
 			}
+		}
+		return next(c)
+	}
+}
+
+// csrfInForm is csrf for the pages' upload form (classFormUpload). Its multipart body is
+// streamed to disk, never parsed into memory, so the session's token, when not in the
+// X-CSRF-Token header, is left for receiveFiles to find as the body's first part (the form's
+// csrf_token field comes before its file field): no file is received before it is checked.
+func (s *Server) csrfInForm(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c *echo.Context) error {
+		r := c.Request()
+		if err := s.cop.Check(r); err != nil {
+			return fmt.Errorf("%w: %v", errCSRF, err)
+		}
+		if p := principalOf(c); p != nil && p.sessionID != "" && !equalCSRF(r.Header.Get("X-CSRF-Token"), p.sessionID) {
+			c.Set(keyCSRFInBody, p.sessionID)
 		}
 		return next(c)
 	}

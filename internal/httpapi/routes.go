@@ -56,10 +56,11 @@ const (
 type class int
 
 const (
-	classNormal class = iota // JSON bodies up to 1 MiB, the configured request timeout
-	classUpload              // multipart uploads up to the configured size, the long timeout
-	classLong                // small bodies, the long timeout (evaluation runs)
-	classOps                 // operators' routes (/metrics): no session or API token, the handler checks its own
+	classNormal     class = iota // JSON bodies up to 1 MiB, the configured request timeout
+	classUpload                  // multipart uploads up to the configured size, the long timeout
+	classLong                    // small bodies, the long timeout (evaluation runs)
+	classOps                     // operators' routes (/metrics): no session or API token, the handler checks its own
+	classFormUpload              // the pages' upload form: like classUpload, CSRF token as the body's first part
 )
 
 // route is one line of the route table.
@@ -161,16 +162,19 @@ func (s *Server) install() error {
 		}
 		seen[r.method+" "+r.path] = true
 		body, timeout := int64(maxJSONBody), s.opts.RequestTimeout
+		csrf := s.csrf
 		switch r.class {
 		case classUpload:
 			body, timeout = s.opts.UploadMaxBytes, s.opts.LongTimeout
+		case classFormUpload:
+			body, timeout, csrf = s.opts.UploadMaxBytes, s.opts.LongTimeout, s.csrfInForm
 		case classLong:
 			timeout = s.opts.LongTimeout
 		case classOps:
 			s.echo.Add(r.method, r.path, r.h, s.limits(body, timeout))
 			continue
 		}
-		s.echo.Add(r.method, r.path, r.h, s.limits(body, timeout), s.authenticate, s.csrf, s.authorize(r))
+		s.echo.Add(r.method, r.path, r.h, s.limits(body, timeout), s.authenticate, csrf, s.authorize(r))
 	}
 	notFound := func(c *echo.Context) error { return fmt.Errorf("route %s: %w", c.Request().URL.Path, echo.ErrNotFound) }
 	s.echo.RouteNotFound("/*", notFound)

@@ -63,7 +63,8 @@ type schoolPage struct {
 	Exemptions []store.Exemption
 	CanUpload  bool
 	CanAttest  bool
-	UploadURL  string
+	UploadURL  string       // the API's, for vigie.js; the form without JavaScript posts to Base/depot
+	Deposit    *depositView // the result of the upload the page comes back from
 	Supervisor bool
 	// NextHandover is the next time the ENT directory reaches the GAR, from now.
 	NextHandover time.Time
@@ -109,6 +110,7 @@ func (s *Server) pageSchool(c *echo.Context) error {
 			return err
 		}
 	}
+	out.Deposit = s.depositOf(c, g)
 	if out.Steps, err = s.stepViews(c, g, out.CanAttest); err != nil {
 		return err
 	}

@@ -1,9 +1,12 @@
 package httpapi
 
 import (
+	"bytes"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -376,4 +379,91 @@ func TestPageAdminAndAccountForms(t *testing.T) {
 	assert.Equal(t, 3, prefs.RepeatDays)
 	resp = e.form(sup, "/compte/notifications", url.Values{"csrf_token": {supCSRF}, "repetition": {"99"}})
 	assert.Equal(t, http.StatusBadRequest, resp.status)
+}
+
+// uploadForm builds the school page's upload form as a browser without JavaScript sends it:
+// the csrf_token field first (when given), then the files.
+func uploadForm(t *testing.T, csrf string, files map[string][]byte) ([]byte, string) {
+	t.Helper()
+	var buf bytes.Buffer
+	w := multipart.NewWriter(&buf)
+	if csrf != "" {
+		require.NoError(t, w.WriteField("csrf_token", csrf))
+	}
+	for name, content := range files {
+		fw, err := w.CreateFormFile("file", name)
+		require.NoError(t, err)
+		_, err = fw.Write(content)
+		require.NoError(t, err)
+	}
+	require.NoError(t, w.Close())
+	return buf.Bytes(), w.FormDataContentType()
+}
+
+// TestPageUploadWithoutJavaScript: the school page's upload form works as a plain HTML form,
+// with its CSRF token as a field; the page then tells what each file became, in French.
+func TestPageUploadWithoutJavaScript(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		b := browser(t)
+		csrf := e.loginPage(b, "sa")
+		own := "/academies/poitiers/etablissements/" + uaiOwn
+		page := e.do(b, request{method: http.MethodGet, path: own})
+		require.Equal(t, http.StatusOK, page.status)
+		assert.Contains(t, string(page.body), `action="`+own+`/depot"`)
+		assert.Regexp(t, `(?s)id="formulaire-depot"[^>]*>\s*<input type="hidden" name="csrf_token" value="`+regexp.QuoteMeta(csrf)+`"`, string(page.body), "the token comes before the files")
+
+		sts, err := os.ReadFile("../ingest/testdata/sts_emp_0790029C_2026.xml")
+		require.NoError(t, err)
+		files := map[string][]byte{"sts_emp_0790029C_2026.xml": sts, "notes.txt": []byte("pas un export")}
+		imports := func() int64 {
+			_, n, err := e.st.ListImports(t.Context(), access.System(), store.ImportFilter{UAI: uaiOwn})
+			require.NoError(t, err)
+			return n
+		}
+		before := imports()
+		post := func(path, token string) response {
+			body, ct := uploadForm(t, token, files)
+			return e.do(b, request{method: http.MethodPost, path: path, body: body, contentType: ct, header: map[string]string{"Origin": e.http.URL}})
+		}
+
+		// Without the token, or with a wrong one: refused, nothing imported.
+		for _, tok := range []string{"", "faux"} {
+			resp := post(own+"/depot", tok)
+			assert.Equal(t, http.StatusForbidden, resp.status, "token %q", tok)
+			assert.Contains(t, string(resp.body), "Accès refusé")
+		}
+		assert.Equal(t, before, imports(), "nothing imported without the token")
+
+		// Another school of the academy: not found for a school admin.
+		resp := post("/academies/poitiers/etablissements/"+uaiSibling+"/depot", csrf)
+		assert.Equal(t, http.StatusNotFound, resp.status)
+
+		// With the token: imported, and the page says what each file became.
+		resp = post(own+"/depot", csrf)
+		require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+		loc := resp.header.Get("Location")
+		require.True(t, strings.HasPrefix(loc, own+"?depot="), loc)
+		assert.Equal(t, before+2, imports(), "one accepted, one refused")
+		page = e.do(b, request{method: http.MethodGet, path: strings.Split(loc, "#")[0]})
+		require.Equal(t, http.StatusOK, page.status)
+		body := string(page.body)
+		assert.Contains(t, body, "1 fichier accepté")
+		assert.Contains(t, body, "sts_emp_0790029C_2026.xml : accepté (STS-Web (sts_emp))")
+		assert.Contains(t, body, "1 fichier refusé")
+		assert.Regexp(t, `<li>notes\.txt[^<]+</li>`, body)
+
+		// The same again: the page says it was already received.
+		resp = post(own+"/depot", csrf)
+		require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+		page = e.do(b, request{method: http.MethodGet, path: strings.Split(resp.header.Get("Location"), "#")[0]})
+		assert.Contains(t, string(page.body), "sts_emp_0790029C_2026.xml : déjà reçu, ignoré")
+
+		// Another school's imports named in the query are not shown.
+		sup := browser(t)
+		e.loginPage(sup, "sup")
+		page = e.do(sup, request{method: http.MethodGet, path: "/academies/poitiers/etablissements/" + uaiSibling + "?" + strings.SplitN(strings.Split(loc, "#")[0], "?", 2)[1]})
+		require.Equal(t, http.StatusOK, page.status)
+		assert.NotContains(t, string(page.body), "fichier accepté")
+	})
 }

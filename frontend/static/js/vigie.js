@@ -78,7 +78,7 @@
           // The reason usually names the file already (« fichier, ligne N : … »).
           bad.push(f.error.indexOf(f.file) === 0 ? f.error : f.file + " : " + f.error);
         } else {
-          ok.push(f.file + " : " + (f.duplicate ? "déjà reçu, ignoré" : "accepté (" + f.import.kind + ")"));
+          ok.push(f.file + " : " + (f.duplicate ? "déjà reçu, ignoré" : "accepté (" + (f.import.kind_label || f.import.kind) + ")"));
         }
       });
       if (ok.length) {
