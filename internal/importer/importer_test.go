@@ -100,6 +100,17 @@ func TestImportSchoolFilesAndRebuild(t *testing.T) {
 		assert.Equal(t, len(truth.Groups), len(snap.Groups))
 		assert.Contains(t, snap.Sources, fact.SourceSTS)
 		assert.Contains(t, snap.Sources, fact.SourceLinks)
+		// STS-Web writes no export time: the import and the snapshot say which time stands in.
+		for _, f := range res.Files {
+			if f.Import.Kind == string(fact.SourceSTS) {
+				assert.NotEqual(t, fact.TimeFromContent, f.Import.ExportTimeFrom)
+				require.NotEmpty(t, f.Import.Warnings)
+				assert.Contains(t, f.Import.Warnings[len(f.Import.Warnings)-1], "date d'export absente du fichier : ")
+				assert.Contains(t, f.Import.Warnings[len(f.Import.Warnings)-1], "la fraîcheur de cet export ne peut pas être garantie")
+			}
+		}
+		require.Equal(t, string(fact.SourceSTS), res.Files[0].Import.Kind)
+		assert.Equal(t, snap.Sources[fact.SourceSTS].Warnings, res.Files[0].Import.Warnings)
 
 		// The same file again changes nothing.
 		ups[0] = upload(t, w.files[fixture.KindSTS][0])

@@ -35,7 +35,8 @@ func TestZipWithNoise(t *testing.T) {
 	assert.Equal(t, fact.TimeFromZipEntry, m.ExportTimeFrom)
 	assert.True(t, m.ExportedAt.Equal(mod), "%v", m.ExportedAt)
 	assert.Equal(t, int64(len(sts)), m.Size)
-	assert.Empty(t, m.Warnings)
+	assert.Equal(t, []string{"date d'export absente du fichier : date du fichier dans l'archive zip retenue (03/09/2026 à 19 h 45) ; " +
+		"la fraîcheur de cet export ne peut pas être garantie"}, m.Warnings, "no noise warning, only the time's")
 }
 
 func TestMtimeFallback(t *testing.T) {
@@ -45,6 +46,8 @@ func TestMtimeFallback(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, fact.TimeFromMtime, p.STS.Meta.ExportTimeFrom)
 	assert.True(t, u.ModTime.Equal(p.STS.Meta.ExportedAt))
+	assert.Equal(t, []string{"date d'export absente du fichier : date de modification du fichier retenue (02/09/2026 à 10 h 00) ; " +
+		"la fraîcheur de cet export ne peut pas être garantie"}, p.STS.Meta.Warnings)
 }
 
 // zipBomb returns a zip whose single entry inflates n zero bytes.

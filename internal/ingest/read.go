@@ -106,6 +106,7 @@ func Read(u Upload, opt Options) (*Part, error) {
 	m.Warnings = append(warnings, m.Warnings...)
 	if m.ExportTimeFrom == "" {
 		m.ExportedAt, m.ExportTimeFrom = fallbackTime(u, e.modTime)
+		m.Warnings = append(m.Warnings, undatedWarning(m.ExportTimeFrom, m.ExportedAt))
 	}
 	if m.SHA256, err = digest(u); err != nil {
 		return nil, err
@@ -155,6 +156,21 @@ func fallbackTime(u Upload, entryTime time.Time) (time.Time, string) {
 	return u.ReceivedAt.In(paris()), fact.TimeFromUpload
 }
 
+// fallbackTimeLabels names, in French, where fallbackTime took a time from.
+var fallbackTimeLabels = map[string]string{
+	fact.TimeFromZipEntry: "date du fichier dans l'archive zip",
+	fact.TimeFromMtime:    "date de modification du fichier",
+	fact.TimeFromUpload:   "date de dépôt",
+}
+
+// undatedWarning is the import warning of a file whose export time is not written in it (an
+// STS-Web sts_emp never carries one). Freshness is then measured from a later time than the
+// export's, so an old export can pass as recent: the user must be told.
+func undatedWarning(from string, at time.Time) string {
+	return fmt.Sprintf("date d'export absente du fichier : %s retenue (%s) ; la fraîcheur de cet export ne peut pas être garantie",
+		fallbackTimeLabels[from], at.In(paris()).Format("02/01/2006 à 15 h 04"))
+}
+
 // digest is the SHA-256 of an upload's bytes as received.
 func digest(uploads ...Upload) (string, error) {
 	h := sha256.New()
@@ -202,6 +218,7 @@ func ReadFeed(uploads []Upload, opt Options) (*Feed, error) {
 		u := uploads[0]
 		u.ReceivedAt = received
 		feed.ExtractedAt, feed.ExportTimeFrom = fallbackTime(u, latestEntry)
+		feed.Warnings = append(feed.Warnings, undatedWarning(feed.ExportTimeFrom, feed.ExtractedAt))
 	}
 	sum, err := digest(uploads...)
 	if err != nil {

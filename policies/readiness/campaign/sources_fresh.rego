@@ -4,7 +4,10 @@
 # description: >-
 #   Vigie ne juge que ce qu'on lui a déposé : un export trop ancien rend les autres contrôles
 #   inconclusifs et peut cacher une classe ou un groupe vide à la veille de la transmission au
-#   GAR.
+#   GAR. Un export STS-Web ne porte aucune date : Vigie retient alors la date du fichier dans
+#   l'archive zip, sa date de modification ou, à défaut, la date de dépôt. Le contrôle réussit
+#   sur cette date (le refuser bloquerait tous les établissements), mais sa note dit quelle
+#   date a été retenue : la fraîcheur de l'export n'est alors pas garantie.
 # custom:
 #   id: campaign.sources_fresh
 #   severity: warning
@@ -25,7 +28,18 @@ import data.vigie.lib
 
 result := lib.unknown_because("Aucun export déposé pour cet établissement.") if {
 	count(lib.sources) == 0
+} else := object.union(lib.verdict(failing), {"note": note}) if {
+	count(estimated) > 0
 } else := lib.verdict(failing)
+
+# estimated: the usable sources whose export time is not written in the file.
+estimated := [lib.estimated_time_detail(s) |
+	some s in lib.source_names
+	lib.source_state[s] == "ok"
+	lib.time_estimated(s)
+]
+
+note := sprintf("Date d'export absente du fichier, fraîcheur non garantie : %s.", [concat(" ; ", estimated)])
 
 failing := {lib.source_item(s) |
 	some s in lib.source_names

@@ -36,3 +36,49 @@ test_fail_on_undated_source if {
 	r := result with input as inp
 	r.items == {{"code": "ent", "kind": "source", "detail": "annuaire fédérateur (AAF) : date d'export inconnue"}}
 }
+
+test_pass_with_a_note_when_the_export_time_is_the_upload_time if {
+	# An STS-Web export carries no date: it passes on its upload time, and the note says so.
+	inp := testdata.with_facts({"sources": {"sts": {"export_time_from": "upload", "exported_at": "2026-10-05T06:00:00Z"}}})
+	r := result with input as inp
+	r.status == "pass"
+	r.note == "Date d'export absente du fichier, fraîcheur non garantie : STS-Web (export sts_emp) : date de dépôt retenue, 05/10/2026 à 08 h 00."
+}
+
+test_note_names_each_estimated_source if {
+	inp := testdata.with_facts({"sources": {
+		"sts": {"export_time_from": "zip_entry"},
+		"siecle": {"export_time_from": "mtime"},
+	}})
+	r := result with input as inp
+	r.status == "pass"
+	contains(r.note, "STS-Web (export sts_emp) : date du fichier dans l'archive zip retenue, 02/10/2026 à 10 h 00 ; ")
+	contains(r.note, "SIECLE-BEE (export des élèves) : date de modification du fichier retenue, 02/10/2026 à 09 h 00.")
+}
+
+test_no_note_when_every_time_is_read_in_the_file if {
+	r := result with input as testdata.base
+	not r.note
+	r2 := result with input as testdata.with_facts({"sources": {"links": {"export_time_from": "file_name"}}})
+	not r2.note
+}
+
+test_stale_estimated_source_fails_and_is_not_noted_twice if {
+	# Even the upload time is too old: the source fails; the note only covers usable sources.
+	inp := testdata.with_facts({"sources": {"sts": {"export_time_from": "upload", "exported_at": "2026-09-01T08:00:00Z"}}})
+	r := result with input as inp
+	r.status == "fail"
+	testdata.codes(r) == {"sts"}
+	not r.note
+}
+
+test_failing_check_keeps_the_note_of_other_sources if {
+	inp := testdata.with_facts({"sources": {
+		"sts": {"export_time_from": "upload"},
+		"links": {"exported_at": "2026-09-02T08:00:00Z"},
+	}})
+	r := result with input as inp
+	r.status == "fail"
+	testdata.codes(r) == {"links"}
+	contains(r.note, "STS-Web (export sts_emp) : date de dépôt retenue")
+}

@@ -154,6 +154,23 @@ source_detail(s) := sprintf("%s : aucun export déposé", [source_label(s)]) if 
 
 source_item(s) := {"code": s, "kind": "source", "detail": source_detail(s)}
 
+# Where the export time of a source comes from when the file does not write it (an STS-Web
+# sts_emp never does): the zip entry's time, the file's modification time or the upload time.
+# Freshness is then measured from that later time, so an old export can pass as recent.
+estimated_time_labels := {
+	"zip_entry": "date du fichier dans l'archive zip",
+	"mtime": "date de modification du fichier",
+	"upload": "date de dépôt",
+}
+
+time_estimated(s) if estimated_time_labels[sources[s].export_time_from]
+
+estimated_time_detail(s) := sprintf("%s : %s retenue, %s", [
+	source_label(s),
+	estimated_time_labels[sources[s].export_time_from],
+	fr_datetime(export_ns[s]),
+])
+
 # --- results ---------------------------------------------------------------------------
 
 # custom returns the package-scope custom annotations from rego.metadata.chain(), so that a
