@@ -64,11 +64,35 @@ func pageParams(c *echo.Context) (page, error) {
 		}
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > x.max {
-			return page{}, apperr.Invalid("%s=%q: want an integer from 1 to %d", x.name, v, x.max)
+			return page{}, &queryError{Name: x.name, Value: v, Want: fmt.Sprintf("an integer from 1 to %d", x.max),
+				Attendu: fmt.Sprintf("un nombre entier de 1 à %d est attendu", x.max)}
 		}
 		*x.dst = n
 	}
 	return p, nil
+}
+
+// queryError is a bad query parameter. Its Error is English, for the API's developers; the
+// pages show French() instead (frenchQuery).
+type queryError struct {
+	Name, Value string
+	Want        string // what is expected, in English
+	Attendu     string // the same in French
+}
+
+func (e *queryError) Error() string { return fmt.Sprintf("%s=%q: want %s", e.Name, e.Value, e.Want) }
+
+// Is makes a queryError invalid input.
+func (e *queryError) Is(target error) bool { return target == apperr.ErrInvalid }
+
+// frenchQuery gives a page's bad query parameter its French message; other errors are
+// returned as they are.
+func frenchQuery(err error) error {
+	var qe *queryError
+	if errors.As(err, &qe) {
+		return apperr.Input("", 0, "", "le paramètre «\u00a0%s\u00a0» de l’adresse vaut «\u00a0%s\u00a0»\u00a0: %s", qe.Name, qe.Value, qe.Attendu)
+	}
+	return err
 }
 
 func (p page) limit() int  { return p.PerPage }

@@ -51,7 +51,8 @@ func schoolFilter(c *echo.Context) (store.SchoolStatusFilter, error) {
 	switch f.Status {
 	case "", "ready", "at_risk", "not_ready", store.StatusNone:
 	default:
-		return f, apperr.Invalid("status=%q: want ready, at_risk, not_ready or none", f.Status)
+		return f, &queryError{Name: "status", Value: f.Status, Want: "ready, at_risk, not_ready or none",
+			Attendu: "valeurs possibles : ready (prêt), at_risk (à risque), not_ready (non prêt) ou none (jamais évalué)"}
 	}
 	f.Check = c.QueryParam("check")
 	f.Departement = c.QueryParam("departement")
@@ -61,13 +62,15 @@ func schoolFilter(c *echo.Context) (store.SchoolStatusFilter, error) {
 		case campaign.KindCollege, campaign.KindLycee, campaign.KindLP, campaign.KindOther:
 			f.Kind = campaign.Kind(k)
 		default:
-			return f, apperr.Invalid("kind=%q: want college, lycee, lp or other", k)
+			return f, &queryError{Name: "kind", Value: k, Want: "college, lycee, lp or other",
+				Attendu: "valeurs possibles : college (collège), lycee (lycée), lp (lycée professionnel) ou other (autre)"}
 		}
 	}
 	f.Search = strings.TrimSpace(c.QueryParam("q"))
 	f.Sort = c.QueryParam("sort")
 	if !store.ValidSchoolSort(f.Sort) {
-		return f, apperr.Invalid("sort=%q: want uai, name, status, departement, kind, todo, blockers, pupils or evaluated_at, with - to reverse", f.Sort)
+		return f, &queryError{Name: "sort", Value: f.Sort, Want: "uai, name, status, departement, kind, todo, blockers, pupils or evaluated_at, with - to reverse",
+			Attendu: "tri possible par uai, name, status, departement, kind, todo, blockers, pupils ou evaluated_at, précédé de - pour l'ordre inverse"}
 	}
 	return f, nil
 }

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -110,14 +111,14 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 	g := grantOf(c)
 	f, err := schoolFilter(c)
 	if err != nil {
-		return err
+		return frenchQuery(err)
 	}
 	if f.Sort == "" {
 		f.Sort = "status"
 	}
 	pg, err := pageParams(c)
 	if err != nil {
-		return err
+		return frenchQuery(err)
 	}
 	f.Limit, f.Offset = pg.limit(), pg.offset()
 	v, err := s.cachedView(c, "page-academy", func() (any, error) { return s.academyView(c, f, pg) })
@@ -125,6 +126,9 @@ func (s *Server) pageAcademy(c *echo.Context) error {
 		return err
 	}
 	out := v.(academyPage)
+	if out.LastPage > 0 && pg.Page > out.LastPage { // past the end (filters changed): the last page
+		return c.Redirect(http.StatusSeeOther, lastPageURL(c, out.LastPage)+"#etablissements")
+	}
 	return s.render(c, http.StatusOK, "academy", "Académie de "+g.academy.Name, out)
 }
 
@@ -391,4 +395,11 @@ func (s *Server) pageSchools(c *echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "schools", "Établissements", schoolsPage{Academy: g.academy, Base: "/academies/" + url.PathEscape(g.academy.Code), Rows: rows})
+}
+
+// lastPageURL is the request's URL with its page parameter set to last.
+func lastPageURL(c *echo.Context, last int) string {
+	q := c.QueryParams()
+	q.Set("page", strconv.Itoa(last))
+	return c.Request().URL.Path + "?" + q.Encode()
 }

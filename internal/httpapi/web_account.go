@@ -116,12 +116,15 @@ func (s *Server) renderAudit(c *echo.Context, academyID int64, title, base strin
 	g := grantOf(c)
 	pg, err := pageParams(c)
 	if err != nil {
-		return err
+		return frenchQuery(err)
 	}
 	f := store.AuditFilter{AcademyID: academyID, Action: c.QueryParam("action"), Limit: pg.limit(), Offset: pg.offset()}
 	entries, total, err := s.deps.Store.ListAudit(c.Request().Context(), g.scope, f)
 	if err != nil {
 		return err
+	}
+	if total > 0 && int64(pg.offset()) >= total { // past the end: the last page
+		return c.Redirect(http.StatusSeeOther, lastPageURL(c, int((total+int64(pg.PerPage)-1)/int64(pg.PerPage))))
 	}
 	out := auditPage{Title: title, Entries: entries, Total: total, Page: pg, Action: f.Action}
 	q := url.Values{}

@@ -467,3 +467,42 @@ func TestPageUploadWithoutJavaScript(t *testing.T) {
 		assert.NotContains(t, string(page.body), "fichier accepté")
 	})
 }
+
+// TestPagesBadQuery: a page's bad query parameters are told in French; a page number past the
+// end sends to the last page; the upload's messages, which vigie.js shows, are French too.
+func TestPagesBadQuery(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	for _, path := range []string{"/academies/poitiers?status=bogus", "/academies/poitiers?kind=ecole", "/academies/poitiers?sort=x",
+		"/academies/poitiers?page=0", "/academies/poitiers/journal?per_page=9999"} {
+		resp := e.do(nil, request{method: http.MethodGet, path: path, token: e.tokens["sup"]})
+		require.Equal(t, http.StatusBadRequest, resp.status, path)
+		body := string(resp.body)
+		assert.True(t, strings.Contains(body, "le paramètre «\u00a0"), "%s: no French message", path)
+		assert.False(t, strings.Contains(body, "want") || strings.Contains(body, "invalid input"), "%s: English message", path)
+	}
+	resp := e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers?status=bogus", token: e.tokens["sup"]})
+	assert.Contains(t, string(resp.body), "ready (prêt)")
+	// The API keeps its English detail for developers.
+	resp = e.do(nil, request{method: http.MethodGet, path: "/api/v1/academies/poitiers/schools?status=bogus", token: e.tokens["sup"]})
+	assert.Equal(t, http.StatusBadRequest, resp.status)
+	assert.Contains(t, string(resp.body), "want ready")
+
+	resp = e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers?page=99&status=ready", token: e.tokens["sup"]})
+	require.Equal(t, http.StatusSeeOther, resp.status)
+	assert.Equal(t, "/academies/poitiers?page=1&status=ready#etablissements", resp.header.Get("Location"))
+	resp = e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers/journal?page=99", token: e.tokens["sup"]})
+	if assert.Equal(t, http.StatusSeeOther, resp.status) {
+		assert.Equal(t, "/academies/poitiers/journal?page=1", resp.header.Get("Location"))
+	}
+
+	// An upload without any file: a French reason, in the JSON that vigie.js shows.
+	body, ct := multipartFiles(t, map[string][]byte{})
+	resp = e.do(nil, request{method: http.MethodPost, path: "/api/v1/academies/poitiers/schools/" + uaiOwn + "/imports", body: body, contentType: ct, token: e.tokens["sa"]})
+	require.Equal(t, http.StatusBadRequest, resp.status)
+	var ae apiError
+	resp.json(t, &ae)
+	assert.Contains(t, ae.Detail, "aucun fichier reçu")
+	resp = e.do(nil, request{method: http.MethodPost, path: "/api/v1/academies/poitiers/schools/" + uaiOwn + "/imports", body: []byte("{}"), contentType: "application/json", token: e.tokens["sa"]})
+	resp.json(t, &ae)
+	assert.Contains(t, ae.Detail, "un dépôt est un formulaire")
+}
