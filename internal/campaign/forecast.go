@@ -29,9 +29,9 @@ func (o ForecastOutcome) Label() string {
 	case ForecastGreen:
 		return "Prêt pour le GAR"
 	case ForecastOnTrack:
-		return "Vert au prochain transfert s'il agit aujourd'hui"
+		return "Vert à la première transmission atteignable s'il agit aujourd'hui"
 	case ForecastWillFail:
-		return "Encore rouge au prochain transfert même s'il agit aujourd'hui"
+		return "Encore rouge à la première transmission atteignable même s'il agit aujourd'hui"
 	default:
 		return "Impossible à prévoir"
 	}
@@ -89,8 +89,11 @@ type Forecast struct {
 	// Items are the open problems, latest ETA first.
 	Items []ForecastItem
 	// Late are the items whose ETA is after Target.
-	Late   []ForecastItem
-	Reason string // French, one sentence
+	Late []ForecastItem
+	// Reason is one French sentence that says the outcome, the one handover it is about
+	// (Target, which a fix made now can reach, the day after the very next handover with the
+	// default delays) and why; pages show it alone, not after the outcome's label.
+	Reason string
 }
 
 // ForecastSchool decides whether the school will be green at the target handover if it acts
@@ -98,7 +101,7 @@ type Forecast struct {
 func ForecastSchool(in ForecastInput) Forecast {
 	f := Forecast{UAI: in.UAI, Status: in.Status, Target: in.Target}
 	if in.Status == "" {
-		f.Outcome, f.Reason = ForecastUnknown, "Aucune évaluation : Vigie n'a pas encore de quoi prévoir."
+		f.Outcome, f.Reason = ForecastUnknown, "Impossible à prévoir : Vigie n'a encore évalué aucun fichier de l'établissement."
 		return f
 	}
 	items := make([]ForecastItem, 0, len(in.Items))
@@ -125,7 +128,7 @@ func ForecastSchool(in ForecastInput) Forecast {
 	f.Items = items
 	if len(items) == 0 {
 		f.Outcome, f.GreenAtNextHandover = ForecastGreen, true
-		f.Reason = "Aucun problème bloquant pour le GAR."
+		f.Reason = "Prêt : aucun problème bloquant pour le GAR."
 		return f
 	}
 	green := true
@@ -147,14 +150,14 @@ func ForecastSchool(in ForecastInput) Forecast {
 	switch {
 	case len(f.Late) > 0:
 		f.Outcome = ForecastWillFail
-		f.Reason = fmt.Sprintf("Encore rouge au transfert du %s même en agissant aujourd'hui : %s (%d problème(s) ne peuvent pas arriver à temps) ; au mieux vert le %s.",
-			frenchInstant(in.Target), f.Late[0].Title, len(f.Late), frenchInstant(f.EarliestGreen))
+		f.Reason = fmt.Sprintf("Encore rouge à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, même en agissant aujourd'hui : %s (%d problème(s) ne peuvent pas arriver à temps) ; au mieux vert le %s.",
+			frenchDateTime(in.Target), f.Late[0].Title, len(f.Late), frenchDateTime(f.EarliestGreen))
 	case unknown > 0:
 		f.Outcome = ForecastUnknown
-		f.Reason = fmt.Sprintf("%d contrôle(s) bloquant(s) impossible(s) à évaluer (source absente ou trop ancienne).", unknown)
+		f.Reason = fmt.Sprintf("Impossible à prévoir : %d contrôle(s) bloquant(s) impossible(s) à évaluer (source absente ou trop ancienne).", unknown)
 	default:
 		f.Outcome = ForecastOnTrack
-		f.Reason = fmt.Sprintf("Vert au transfert du %s si les corrections sont faites aujourd'hui avant l'heure limite.", frenchInstant(in.Target))
+		f.Reason = fmt.Sprintf("Vert à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, si les corrections sont faites aujourd'hui avant l'heure limite.", frenchDateTime(in.Target))
 	}
 	return f
 }
@@ -179,4 +182,15 @@ func CallFirst(fs []Forecast) []Forecast {
 		return a.UAI < b.UAI
 	})
 	return out
+}
+
+// frenchDateTime writes « mardi 1er décembre 2026 à 6 h 00 » in Paris time, as the pages do
+// (readiness.FrenchDateTime, which this package cannot import).
+func frenchDateTime(t time.Time) string {
+	p := t.In(Paris)
+	day := fmt.Sprint(p.Day())
+	if p.Day() == 1 {
+		day = "1er"
+	}
+	return fmt.Sprintf("%s %s %s %d à %d\u00a0h\u00a0%02d", frenchWeekdays[p.Weekday()], day, frenchMonths[p.Month()-1], p.Year(), p.Hour(), p.Minute())
 }

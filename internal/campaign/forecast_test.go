@@ -1,6 +1,7 @@
 package campaign
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -28,15 +29,15 @@ func TestForecastSchool(t *testing.T) {
 		{name: "never evaluated", in: ForecastInput{UAI: "A"}, want: ForecastUnknown},
 		{name: "ready", in: ForecastInput{UAI: "A", Status: "ready"}, want: ForecastGreen, greenNext: true},
 		{name: "ENT fix reaches the target", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{ent}},
-			want: ForecastOnTrack, earliest: target, reasonParts: []string{"Vert au transfert du 18/09/2026 à 06 h 00"}},
+			want: ForecastOnTrack, earliest: target, reasonParts: []string{"Vert à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première"}},
 		{name: "links fix arrives two days later", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{ent, links}},
 			want: ForecastWillFail, earliest: paris("2026-09-20 06:00"), late: 1,
-			reasonParts: []string{"Encore rouge au transfert du 18/09/2026 à 06 h 00", "Groupes peuplés dans SIECLE-BEE", "au mieux vert le 20/09/2026 à 06 h 00"}},
+			reasonParts: []string{"Encore rouge à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première", "Groupes peuplés dans SIECLE-BEE", "au mieux vert le dimanche 20 septembre 2026 à 6\u00a0h\u00a000"}},
 		{name: "links already on their way", in: ForecastInput{UAI: "A", Status: "not_ready",
 			Items: []ForecastItem{func() ForecastItem { l := links; l.InFlight = next; return l }()}},
 			want: ForecastOnTrack, greenNext: true, earliest: next},
 		{name: "blocker unknown", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{{Check: "ent.structure_known", Step: 13, Unknown: true, ReachesGAR: target}}},
-			want: ForecastUnknown},
+			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 1 contrôle(s)"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -50,6 +51,8 @@ func TestForecastSchool(t *testing.T) {
 				assert.Contains(t, f.Reason, p)
 			}
 			assert.NotEmpty(t, f.Reason)
+			assert.NotContains(t, f.Reason, "/", "dates as the pages write them")
+			assert.LessOrEqual(t, strings.Count(f.Reason, "transmission du"), 1, "one handover per forecast: %s", f.Reason)
 			assert.NotEmpty(t, f.Outcome.Label())
 		})
 	}
@@ -72,4 +75,9 @@ func TestCallFirst(t *testing.T) {
 	})
 	require.Len(t, got, 3)
 	assert.Equal(t, []string{"C", "D", "B"}, []string{got[0].UAI, got[1].UAI, got[2].UAI})
+}
+
+func TestForecastDatesAsThePages(t *testing.T) {
+	assert.Equal(t, "mardi 1er décembre 2026 à 6\u00a0h\u00a000", frenchDateTime(paris("2026-12-01 06:00")))
+	assert.Equal(t, "lundi 30 novembre 2026 à 20\u00a0h\u00a005", frenchDateTime(paris("2026-11-30 20:05")))
 }
