@@ -6,7 +6,7 @@
 #   d'après ses habilitations par académie, et donne le périmètre (scope) de l'action pour
 #   filtrer les listes. Rôles : supervisor (tous les établissements de l'académie, dérogations,
 #   lancement des évaluations), policy_author (règles de l'académie), school_admin (les seuls
-#   UAI de son habilitation), et platform_admin (académies, utilisateurs, habilitations).
+#   UAI de son habilitation, dont l'évaluation de ses établissements), et platform_admin (académies, utilisateurs, habilitations).
 #   Une action inconnue est refusée : l'ajouter à role_actions ou platform_actions.
 package vigie.authz
 
@@ -31,6 +31,9 @@ role_actions := {
 		"academy.read",
 		"school.list", "school.read", "report.read", "history.read", "snapshot.read",
 		"import.read", "school.upload", "run.read",
+		# run.trigger on one of its schools: check a fix it just uploaded the same day. Not the
+		# academy-wide run: run.trigger is no listing action, so a request without a UAI is refused.
+		"run.trigger",
 		"exemption.read", "exemption.request",
 		"campaign.read", "attestation.create",
 	},

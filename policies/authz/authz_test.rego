@@ -36,6 +36,19 @@ test_school_admin_limited_to_listed_uais if {
 	not allow with input as req(school_admin, "run.trigger", "poitiers", "")
 }
 
+test_school_admin_evaluates_its_own_schools_only if {
+	allow with input as req(school_admin, "run.trigger", "poitiers", "0790029C")
+	allow with input as req(school_admin, "run.trigger", "poitiers", "0860001X")
+	not allow with input as req(school_admin, "run.trigger", "poitiers", "0170000A")
+	not allow with input as req(school_admin, "run.trigger", "bordeaux", "0790029C")
+
+	# The academy-wide run names no school: refused.
+	not allow with input as req(school_admin, "run.trigger", "poitiers", "")
+
+	d := decision with input as req(school_admin, "run.trigger", "poitiers", "0790029C")
+	d.scope == {"poitiers": {"all_schools": false, "uais": ["0790029C", "0860001X"]}}
+}
+
 test_school_admin_lists_within_scope if {
 	inp := req(school_admin, "school.list", "poitiers", "")
 	allow with input as inp
