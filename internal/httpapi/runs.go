@@ -38,44 +38,74 @@ func toRunJSON(r store.Run) runJSON {
 		Schools: r.Schools, Ready: r.Ready, AtRisk: r.AtRisk, NotReady: r.NotReady, Errors: r.Errors, Error: r.Error}
 }
 
-// runAcademy evaluates every school of the academy now and answers when the run is over.
+// runAcademy evaluates every school of the academy now and answers when the run is over,
+// with the campaign (step states, forecasts) recomputed from the new reports.
 func (s *Server) runAcademy(c *echo.Context) error {
 	if s.deps.Evaluator == nil {
 		return errEvaluatorMissing
 	}
 	g := grantOf(c)
-	run, err := s.deps.Evaluator.RunAcademy(c.Request().Context(), g.scope, g.academy, "manual", principalOf(c).user.Login)
+	ctx := c.Request().Context()
+	run, err := s.deps.Evaluator.RunAcademy(ctx, g.scope, g.academy, "manual", principalOf(c).user.Login)
 	if err != nil {
 		return err
+	}
+	if s.deps.Tracker != nil {
+		if _, err := s.deps.Tracker.RefreshAcademy(ctx, g.scope, g.academy, s.now()); err != nil {
+			return fmt.Errorf("campaign after run %d: %w", run.ID, err)
+		}
 	}
 	return s.ranOK(c, run)
 }
 
 // runSchool evaluates one school now.
 func (s *Server) runSchool(c *echo.Context) error {
-	if s.deps.Evaluator == nil {
-		return errEvaluatorMissing
-	}
-	g := grantOf(c)
-	if _, err := s.schoolInScope(c.Request().Context(), g); err != nil {
-		return err
-	}
-	run, err := s.deps.Evaluator.RunSchool(c.Request().Context(), g.scope, g.academy, g.uai, "manual", principalOf(c).user.Login)
+	run, err := s.evaluateSchool(c)
 	if err != nil {
 		return err
 	}
 	return s.ranOK(c, run)
 }
 
-func (s *Server) ranOK(c *echo.Context, run store.Run) error {
+// evaluateSchool evaluates the route's school now and recomputes its campaign (step states,
+// forecast) from the new report, as the daily job does for every school: the school page
+// and the forecast never describe an older report than the latest. The API and the school
+// page's button share it.
+func (s *Server) evaluateSchool(c *echo.Context) (store.Run, error) {
+	if s.deps.Evaluator == nil {
+		return store.Run{}, errEvaluatorMissing
+	}
 	g := grantOf(c)
-	out := toRunJSON(run)
-	err := s.deps.Store.RecordAudit(c.Request().Context(), g.scope, s.actor(c), store.Change{AcademyID: g.academy.ID, UAI: run.UAI,
-		Action: string(ActionRunTrigger), TargetType: "run", TargetID: fmt.Sprint(run.ID), After: out})
+	ctx := c.Request().Context()
+	if _, err := s.schoolInScope(ctx, g); err != nil {
+		return store.Run{}, err
+	}
+	run, err := s.deps.Evaluator.RunSchool(ctx, g.scope, g.academy, g.uai, "manual", principalOf(c).user.Login)
+	if err != nil {
+		return store.Run{}, err
+	}
+	if s.deps.Tracker != nil {
+		if _, err := s.deps.Tracker.RefreshSchool(ctx, g.scope, g.academy, g.uai, s.now()); err != nil {
+			return run, fmt.Errorf("campaign after run %d: %w", run.ID, err)
+		}
+	}
+	return run, nil
+}
+
+func (s *Server) ranOK(c *echo.Context, run store.Run) error {
+	out, err := s.auditRun(c, run)
 	if err != nil {
 		return err
 	}
 	return c.JSON(http.StatusCreated, out)
+}
+
+// auditRun records who triggered a run in the audit log.
+func (s *Server) auditRun(c *echo.Context, run store.Run) (runJSON, error) {
+	g := grantOf(c)
+	out := toRunJSON(run)
+	return out, s.deps.Store.RecordAudit(c.Request().Context(), g.scope, s.actor(c), store.Change{AcademyID: g.academy.ID, UAI: run.UAI,
+		Action: string(ActionRunTrigger), TargetType: "run", TargetID: fmt.Sprint(run.ID), After: out})
 }
 
 func (s *Server) listRuns(c *echo.Context) error {

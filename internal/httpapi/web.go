@@ -305,6 +305,7 @@ func (s *Server) render(c *echo.Context, status int, name, title string, page an
 // flashMessages are the confirmations shown after a form succeeded (?ok=key).
 var flashMessages = map[string]string{
 	"attestation": "Votre attestation est enregistrée ; l’étape est recalculée.",
+	"evaluation":  "L’établissement est évalué : le rapport, les étapes et la prévision ci-dessous tiennent compte des derniers fichiers reçus.",
 	"token":       "Le jeton est révoqué.",
 	"prefs":       "Vos préférences de notification sont enregistrées.",
 	"user":        "Le compte est créé.",

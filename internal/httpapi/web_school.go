@@ -68,6 +68,11 @@ type schoolPage struct {
 	Supervisor bool
 	// NextHandover is the next time the ENT directory reaches the GAR, from now.
 	NextHandover time.Time
+	// CanRun: the user may evaluate the school now (the button posts to Base/evaluer).
+	CanRun bool
+	// Unevaluated are the files accepted since the latest evaluation, newest first: the
+	// report and the forecast do not show their effect yet.
+	Unevaluated []store.Import
 }
 
 // pageSchool is the school page: its status, the to-do list in order with for each item what
@@ -105,12 +110,17 @@ func (s *Server) pageSchool(c *echo.Context) error {
 	for _, a := range []struct {
 		action Action
 		dst    *bool
-	}{{ActionSchoolUpload, &out.CanUpload}, {ActionAttestationCreate, &out.CanAttest}, {ActionSummaryRead, &out.Supervisor}} {
+	}{{ActionSchoolUpload, &out.CanUpload}, {ActionAttestationCreate, &out.CanAttest}, {ActionSummaryRead, &out.Supervisor},
+		{ActionRunTrigger, &out.CanRun}} {
 		if *a.dst, err = s.may(c, a.action, g.academy.Code, g.uai); err != nil {
 			return err
 		}
 	}
 	out.Deposit = s.depositOf(c, g)
+	out.CanRun = out.CanRun && s.deps.Evaluator != nil
+	if out.Unevaluated, err = s.unevaluatedImports(c, g, st.EvaluatedAt); err != nil {
+		return err
+	}
 	if out.Steps, err = s.stepViews(c, g, out.CanAttest); err != nil {
 		return err
 	}
@@ -129,6 +139,36 @@ func (s *Server) pageSchool(c *echo.Context) error {
 		return err
 	}
 	return s.render(c, http.StatusOK, "school", st.Name, out)
+}
+
+// unevaluatedImports lists the school's files accepted after its latest evaluation (every
+// accepted file when it was never evaluated), newest first.
+func (s *Server) unevaluatedImports(c *echo.Context, g *grant, evaluated time.Time) ([]store.Import, error) {
+	imps, _, err := s.deps.Store.ListImports(c.Request().Context(), g.scope, store.ImportFilter{UAI: g.uai, Outcome: store.ImportAccepted, Limit: 50})
+	if err != nil {
+		return nil, err
+	}
+	var out []store.Import
+	for _, imp := range imps {
+		if imp.ImportedAt.After(evaluated) {
+			out = append(out, imp)
+		}
+	}
+	return out, nil
+}
+
+// pageEvaluate evaluates the school now, from the school page (a school admin checking a fix
+// they just uploaded), then shows the page with the new report and forecast.
+func (s *Server) pageEvaluate(c *echo.Context) error {
+	run, err := s.evaluateSchool(c) // runs.go: the run, then the campaign and forecast
+	if err != nil {
+		return err
+	}
+	if _, err := s.auditRun(c, run); err != nil {
+		return err
+	}
+	g := grantOf(c)
+	return c.Redirect(http.StatusSeeOther, "/academies/"+url.PathEscape(g.academy.Code)+"/etablissements/"+url.PathEscape(g.uai)+"?ok=evaluation")
 }
 
 // may asks the authorisation policy whether the user of the request may do action on the
