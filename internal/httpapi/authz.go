@@ -65,7 +65,7 @@ func (s *Server) authorize(rt route) echo.MiddlewareFunc {
 				return s.refusal(c, req)
 			}
 			if p.token != nil && !tokenPermits(p.token.Scopes, rt.method, rt.action) {
-				return fmt.Errorf("token %d lacks scope for %s: %w", p.token.ID, rt.action, apperr.ErrForbidden)
+				return fmt.Errorf("token %d lacks scope for %s: %w", p.token.ID, rt.action, errTokenScope)
 			}
 			g.decision = d
 			switch sc, ok := d.Scope[g.academy.Code]; {
@@ -109,6 +109,10 @@ const (
 	ScopeRead  = "read"
 	ScopeWrite = "write"
 )
+
+// errTokenScope refuses what the user's role allows but the token's scopes do not: the
+// answer says so, for the fix is a new token, not a new grant.
+var errTokenScope = fmt.Errorf("token scope: %w", apperr.ErrForbidden)
 
 func tokenPermits(scopes []string, method string, action Action) bool {
 	for _, sc := range scopes {

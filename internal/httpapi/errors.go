@@ -46,6 +46,7 @@ var errorTable = []struct {
 	{errOIDCOff, http.StatusNotFound, "oidc_disabled", "La connexion par fournisseur d'identité n'est pas configurée."},
 	{apperr.ErrNotFound, http.StatusNotFound, "not_found", "Ressource introuvable."},
 	{apperr.ErrUnauthorized, http.StatusUnauthorized, "unauthorized", "Authentification requise."},
+	{errTokenScope, http.StatusForbidden, "token_scope", "Action non autorisée pour ce jeton d'accès : votre rôle la permet, mais la portée du jeton ne la comprend pas. Utilisez un jeton de portée « write » ou qui nomme cette action."},
 	{apperr.ErrForbidden, http.StatusForbidden, "forbidden", "Action non autorisée."},
 	{apperr.ErrConflict, http.StatusConflict, "conflict", "Conflit avec l'état actuel."},
 	{apperr.ErrInvalid, http.StatusBadRequest, "invalid", "Données invalides."},
