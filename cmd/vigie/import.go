@@ -2,14 +2,19 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/vigie-edu/vigie/internal/access"
+	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/campaign"
+	"github.com/vigie-edu/vigie/internal/fact"
 	"github.com/vigie-edu/vigie/internal/importer"
 	"github.com/vigie-edu/vigie/internal/ingest"
+	"github.com/vigie-edu/vigie/internal/readiness"
 	"github.com/vigie-edu/vigie/internal/store"
 )
 
@@ -34,12 +39,12 @@ func cmdImport(ctx context.Context, e env) error {
 	for _, path := range fs.Args() {
 		f, err := os.Open(path)
 		if err != nil {
-			return usagef("open %s: %v", path, err)
+			return usagef("impossible d'ouvrir %s : %v", path, err)
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		if err != nil {
-			return usagef("stat %s: %v", path, err)
+			return usagef("impossible de lire %s : %v", path, err)
 		}
 		uploads = append(uploads, ingest.Upload{Name: filepath.Base(path), Content: f, Size: fi.Size(),
 			ReceivedAt: time.Now().UTC(), ModTime: fi.ModTime()})
@@ -54,31 +59,80 @@ func cmdImport(ctx context.Context, e env) error {
 		return err
 	}
 	a, err := st.AcademyByCode(ctx, access.System(), *academy)
-	if err != nil {
-		return usagef("academy %s: %v (create it with 'vigie schools import --academy %s FILE.csv')", *academy, err, *academy)
+	if errors.Is(err, apperr.ErrNotFound) {
+		return usagef("académie « %s » inconnue : créez-la avec « vigie schools import --academy %s FICHIER.csv »", *academy, *academy)
 	}
-	im := importer.New(st, log, ingest.DefaultLimits(), nil)
+	if err != nil {
+		return err
+	}
+	// The command prints each file's outcome: the importer's lines per file would repeat them,
+	// so they show only with --log-level debug.
+	quiet := cfg
+	if quiet.LogLevel == "info" {
+		quiet.LogLevel = "warn"
+	}
+	im := importer.New(st, newLogger(quiet, e.stderr), ingest.DefaultLimits(), nil)
 	res, err := im.Import(ctx, access.System(), importer.Request{Academy: a, UAI: *uai, SchoolYear: *year, By: *by, Files: uploads})
 	if err != nil {
 		return err
 	}
-	for _, f := range res.Files {
-		switch {
-		case f.Err != nil:
-			fmt.Fprintf(e.stderr, "refused: %v\n", f.Err)
-		case f.Duplicate:
-			fmt.Fprintf(e.stdout, "already imported: %s (import %d)\n", f.File, f.Import.ID)
-		default:
-			where := f.Import.UAI
-			if where == "" {
-				where = fmt.Sprintf("%d schools", f.Import.Schools)
-			}
-			fmt.Fprintf(e.stdout, "imported: %s (%s, %s, exported %s)\n", f.File, f.Import.Kind, where, f.Import.ExportedAt.Format(time.RFC3339))
-		}
-	}
-	fmt.Fprintf(e.stdout, "%d file(s), %d refused; %d snapshot(s) rebuilt\n", len(res.Files), res.Rejected(), len(res.Snapshots))
+	writeImportResult(e, res)
 	if res.Rejected() > 0 {
 		return exitError{exitBadInput}
 	}
 	return nil
+}
+
+// writeImportResult prints, in French like `vigie check`, one line per file (refusals on
+// stderr, once: the importer logs them only at debug) and a summary.
+func writeImportResult(e env, res importer.Result) {
+	const nbsp = "\u00a0"
+	dup := 0
+	for _, f := range res.Files {
+		switch {
+		case f.Err != nil:
+			fmt.Fprintf(e.stderr, "refusé%s: %v\n", nbsp, f.Err)
+		case f.Duplicate:
+			dup++
+			fmt.Fprintf(e.stdout, "déjà importé%s: %s (import n°%s%d)\n", nbsp, f.File, nbsp, f.Import.ID)
+		default:
+			where := f.Import.UAI
+			if where == "" {
+				where = plural(f.Import.Schools, "établissement", "établissements")
+			}
+			fmt.Fprintf(e.stdout, "importé%s: %s (%s, %s, exporté le %s, %s)\n", nbsp, f.File, fact.Source(f.Import.Kind).Label(),
+				where, readiness.FrenchDateTime(f.Import.ExportedAt, campaign.Paris), exportTimeFromLabels[f.Import.ExportTimeFrom])
+			for _, w := range f.Import.Warnings {
+				fmt.Fprintf(e.stdout, "  avertissement%s: %s\n", nbsp, w)
+			}
+		}
+	}
+	fmt.Fprintf(e.stdout, "%s%s: %d importé%s, %d déjà importé%s, %d refusé%s%s; faits reconstruits pour %s\n",
+		plural(len(res.Files), "fichier", "fichiers"), nbsp,
+		len(res.Files)-res.Rejected()-dup, pluralS(len(res.Files)-res.Rejected()-dup), dup, pluralS(dup), res.Rejected(), pluralS(res.Rejected()), nbsp,
+		plural(len(res.Snapshots), "établissement", "établissements"))
+}
+
+// exportTimeFromLabels says, in French, where an import's export time comes from.
+var exportTimeFromLabels = map[string]string{
+	fact.TimeFromContent:  "date lue dans le fichier",
+	fact.TimeFromFileName: "date lue dans le nom du fichier",
+	fact.TimeFromZipEntry: "date du fichier dans l'archive zip",
+	fact.TimeFromMtime:    "date de modification du fichier",
+	fact.TimeFromUpload:   "date de dépôt",
+}
+
+// plural writes a count with its noun, singular for 0 and 1 as French does.
+func plural(n int, one, many string) string {
+	if n > 1 {
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	return fmt.Sprintf("%d %s", n, one)
+}
+
+func pluralS(n int) string {
+	if n > 1 {
+		return "s"
+	}
+	return ""
 }

@@ -151,14 +151,14 @@ func TestSchoolsImport(t *testing.T) {
 	var out, errb bytes.Buffer
 	code := run(context.Background(), []string{"schools", "import", "--academy", "poitiers", csv}, vars, &out, &errb)
 	require.Equal(t, 0, code, errb.String())
-	assert.Contains(t, out.String(), "1 schools added, 0 updated")
-	assert.Contains(t, out.String(), "skipped, other academy: 1")
+	assert.Contains(t, out.String(), "1 établissement ajouté, 0 mis à jour")
+	assert.Contains(t, out.String(), "ignorées, autre académie\u00a0: 1")
 	assert.Contains(t, errb.String(), "annuaire.csv, ligne 3, champ identifiant_de_l_etablissement : ligne ignorée : "+
 		"l'UAI « 0790029D » se termine par D, mais la lettre de contrôle de 0790029 est C")
 	out.Reset()
 	code = run(context.Background(), []string{"schools", "import", "--academy", "poitiers", csv}, vars, &out, &errb)
 	require.Equal(t, 0, code)
-	assert.Contains(t, out.String(), "0 schools added, 1 updated", "re-import is an update")
+	assert.Contains(t, out.String(), "0 établissement ajouté, 1 mis à jour", "re-import is an update")
 	assert.Equal(t, 2, run(context.Background(), []string{"schools", "import", csv}, vars, &out, &errb), "academy is required")
 	assert.Equal(t, 2, run(context.Background(), []string{"schools", "import", "--academy", "poitiers", filepath.Join(dir, "absent.csv")}, vars, &out, &errb))
 }

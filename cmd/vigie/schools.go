@@ -77,15 +77,17 @@ func cmdSchools(ctx context.Context, e env) error {
 	for _, r := range refused {
 		fmt.Fprintf(e.stderr, "%s: %s\n", path, r)
 	}
-	fmt.Fprintf(e.stdout, "%s: %d rows read in %s; academy %s: %d schools added, %d updated, %d refused, %d rows in error\n",
-		path, sum.Rows, time.Since(start).Round(time.Millisecond), a.Code, res.Inserted, res.Updated, len(res.Refused), len(sum.Errors))
+	fmt.Fprintf(e.stdout, "%s\u00a0: %s lue%s en %s\u00a0; académie %s\u00a0: %s ajouté%s, %d mis à jour, %d refusé%s, %s en erreur\n",
+		path, plural(sum.Rows, "ligne", "lignes"), pluralS(sum.Rows), time.Since(start).Round(time.Millisecond), a.Code,
+		plural(res.Inserted, "établissement", "établissements"), pluralS(res.Inserted), res.Updated,
+		len(res.Refused), pluralS(len(res.Refused)), plural(len(sum.Errors), "ligne", "lignes"))
 	reasons := make([]string, 0, len(sum.Skipped))
 	for r := range sum.Skipped {
 		reasons = append(reasons, r)
 	}
 	sort.Strings(reasons)
 	for _, r := range reasons {
-		fmt.Fprintf(e.stdout, "  skipped, %s: %d\n", r, sum.Skipped[r])
+		fmt.Fprintf(e.stdout, "  ignorées, %s\u00a0: %d\n", r, sum.Skipped[r])
 	}
 	return nil
 }

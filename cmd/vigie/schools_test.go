@@ -34,7 +34,7 @@ func writeDirectory(t testing.TB, rows, schools int) string {
 	return path
 }
 
-var summaryRE = regexp.MustCompile(`(\d+) rows read .*: (\d+) schools added, (\d+) updated`)
+var summaryRE = regexp.MustCompile(`(\d+) lignes? lues? .*\x{a0}: (\d+) établissements? ajoutés?, (\d+) mis à jour`)
 
 // TestSchoolsImportNationalDirectory imports a 60,000-row national directory (the size of the
 // real open-data file) for one academy, twice, on SQLite and PostgreSQL.
@@ -54,7 +54,7 @@ func TestSchoolsImportNationalDirectory(t *testing.T) {
 			added, _ := strconv.Atoi(m[2])
 			// The generated academy's 900 schools, plus the national rows that fall in its départements.
 			assert.GreaterOrEqual(t, added, 900, "every generated school of the academy is added:\n%s", out.String())
-			assert.Contains(t, out.String(), "skipped, other academy")
+			assert.Contains(t, out.String(), "ignorées, autre académie")
 			out.Reset()
 			require.Equal(t, 0, run(context.Background(), []string{"schools", "import", "--academy", "poitiers", csv}, vars, &out, &errb), errb.String())
 			m = summaryRE.FindStringSubmatch(out.String())

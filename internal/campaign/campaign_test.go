@@ -100,8 +100,8 @@ func TestReadDirectory(t *testing.T) {
 	assert.Equal(t, 8, got[2].Line)
 	assert.Equal(t, 6, sum.Rows)
 	assert.Equal(t, 3, sum.Accepted)
-	assert.Equal(t, 1, sum.Skipped["other academy"])
-	assert.Equal(t, 1, sum.Skipped["not a secondary school (Ecole)"])
+	assert.Equal(t, 1, sum.Skipped["autre académie"])
+	assert.Equal(t, 1, sum.Skipped["pas un établissement du second degré (Ecole)"])
 	require.Len(t, sum.Errors, 1)
 	assert.Equal(t, 4, sum.Errors[0].Line)
 	assert.Equal(t, "annuaire.csv, ligne 4, champ identifiant_de_l_etablissement : ligne ignorée : l'UAI « 0790030E » se termine par E, mais la lettre de contrôle de 0790030 est D",

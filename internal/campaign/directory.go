@@ -106,14 +106,14 @@ func ReadDirectory(name string, r io.Reader, academy string, keep func(Directory
 		sum.Rows++
 		if wantAcademy != "" {
 			if a := get(rec, colAcademy); a != "" && !academyMatches(fold(a), wantAcademy) {
-				sum.Skipped["other academy"]++
+				sum.Skipped["autre académie"]++
 				continue
 			}
 		}
 		typ := get(rec, colType)
 		kind, secondary := directoryKind(typ, get(rec, colNature), get(rec, colVoiePro), get(rec, colVoieGen), get(rec, colVoieTech))
 		if !secondary {
-			sum.Skipped["not a secondary school ("+typ+")"]++
+			sum.Skipped["pas un établissement du second degré ("+typ+")"]++
 			continue
 		}
 		sc := School{

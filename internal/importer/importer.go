@@ -373,7 +373,8 @@ func (im *Importer) reject(ctx context.Context, scope access.Scope, req Request,
 	if err != nil {
 		return FileOutcome{}, err
 	}
-	im.log.Warn("file refused", "file", u.Name, "by", req.By, "err", cause)
+	// The outcome goes back to the caller, who tells the user: log it only for debugging.
+	im.log.Debug("file refused", "file", u.Name, "by", req.By, "err", cause)
 	return FileOutcome{File: u.Name, Import: saved, Err: cause}, nil
 }
 

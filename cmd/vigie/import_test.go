@@ -1,0 +1,56 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestImportSpeaksFrench: `vigie import` reports in French like `vigie check`, each refused
+// file once, and an unknown academy in one plain sentence.
+func TestImportSpeaksFrench(t *testing.T) {
+	dir := t.TempDir()
+	vars := envFrom(map[string]string{"VIGIE_DATABASE_URL": filepath.Join(dir, "v.db"), "VIGIE_DATA_DIR": dir})
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run(context.Background(), []string{"schools", "import", "--academy", "poitiers", oneSchoolDirectory(t)}, vars, &out, &errb), errb.String())
+
+	sts, err := os.ReadFile(filepath.Join("..", "..", "internal", "ingest", "testdata", "sts_emp_0790029C_2026.xml"))
+	require.NoError(t, err)
+	good := filepath.Join(dir, "sts_emp_0790029C_2026.xml")
+	require.NoError(t, os.WriteFile(good, sts, 0o600))
+	mtime := time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)
+	require.NoError(t, os.Chtimes(good, mtime, mtime))
+	bad := filepath.Join(dir, "notes.xml")
+	require.NoError(t, os.WriteFile(bad, []byte("<NOTES/>"), 0o600))
+
+	out.Reset()
+	errb.Reset()
+	code := run(context.Background(), []string{"import", "--academy", "poitiers", "--year", "2026", good, bad}, vars, &out, &errb)
+	assert.Equal(t, 2, code, "a refused file is bad input")
+	assert.Contains(t, out.String(), "importé\u00a0: sts_emp_0790029C_2026.xml (STS-Web (sts_emp), 0790029C, exporté le mercredi 2 septembre 2026 à 10\u00a0h\u00a000, date de modification du fichier)\n")
+	assert.Contains(t, out.String(), "  avertissement\u00a0: date d'export absente du fichier : date de modification du fichier retenue (02/09/2026 à 10 h 00) ; "+
+		"la fraîcheur de cet export ne peut pas être garantie\n")
+	assert.Contains(t, out.String(), "2 fichiers\u00a0: 1 importé, 0 déjà importé, 1 refusé\u00a0; faits reconstruits pour 1 établissement\n")
+	assert.Equal(t, 1, strings.Count(errb.String(), "notes.xml"), "a refused file is told once:\n%s", errb.String())
+	assert.True(t, strings.HasPrefix(errb.String(), "refusé\u00a0: notes.xml"), errb.String())
+	for _, english := range []string{"imported", "refused", "file(s)", "snapshot", "exported"} {
+		assert.NotContains(t, out.String()+errb.String(), english)
+	}
+
+	out.Reset()
+	errb.Reset()
+	require.Equal(t, 0, run(context.Background(), []string{"import", "--academy", "poitiers", "--year", "2026", good}, vars, &out, &errb), errb.String())
+	assert.Regexp(t, `^déjà importé\x{a0}: sts_emp_0790029C_2026\.xml \(import n°\x{a0}\d+\)\n`, out.String())
+	assert.Contains(t, out.String(), "1 fichier\u00a0: 0 importé, 1 déjà importé, 0 refusé\u00a0; faits reconstruits pour 0 établissement\n")
+
+	errb.Reset()
+	assert.Equal(t, 2, run(context.Background(), []string{"import", "--academy", "nope", good}, vars, &out, &errb))
+	assert.Equal(t, "vigie import: académie « nope » inconnue : créez-la avec « vigie schools import --academy nope FICHIER.csv »\n", errb.String())
+}
