@@ -179,7 +179,9 @@ func TestImportRefusesBadFilesAndKeepsWhatWasStored(t *testing.T) {
 		require.NoError(t, err)
 		require.Equal(t, 1, res.Rejected())
 		assert.Contains(t, res.Files[0].Err.Error(), "sts_emp_0790029C_2026.xml, ligne ")
-		assert.Contains(t, res.Files[0].Err.Error(), ", champ PARAMETRES/UAJ@CODE : ce fichier concerne l'établissement 0790029C, pas "+w.neighbor)
+		assert.Contains(t, res.Files[0].Err.Error(), ", champ PARAMETRES/UAJ@CODE : ce fichier concerne l'établissement 0790029C, pas "+w.neighbor+
+			" : déposez l'export de "+w.neighbor)
+		assert.NotContains(t, res.Files[0].Err.Error(), "déposez celui-ci", "no advice to upload for a school the user may not reach")
 
 		// An academy-wide upload of a school outside the academy.
 		other := "0330001"

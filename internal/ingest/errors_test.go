@@ -29,7 +29,7 @@ func TestWrongSchoolText(t *testing.T) {
 	assert.Equal(t, 5, ie.Line)
 	assert.Equal(t, "PARAMETRES/UAJ@CODE", ie.Field)
 	assert.Equal(t, "sts_emp_0790029C_2026.xml, ligne 5, champ PARAMETRES/UAJ@CODE : ce fichier concerne l'établissement 0790029C, "+
-		"pas 0860001J : déposez l'export de 0860001J, ou déposez celui-ci pour l'établissement 0790029C", err.Error())
+		"pas 0860001J : déposez l'export de 0860001J", err.Error(), "no advice to upload it for a school the user may not reach")
 }
 
 // TestSyntaxErrorsInFrench: the scanner words its errors as encoding/xml does; what the user

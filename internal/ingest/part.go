@@ -93,8 +93,10 @@ func (o Options) checkUAI(m *Meta, file string, line int, field, uai string) err
 		m.warnf("no UAI in %s: assumed %s", field, want)
 		uai = want
 	case want != "" && uai != want:
+		// No advice to upload it for the other school: the reader does not know whether the
+		// user may (another academy, or a school outside a school admin's grant).
 		return &apperr.InputError{File: file, Line: line, Field: field,
-			Msg: fmt.Sprintf("ce fichier concerne l'établissement %s, pas %s : déposez l'export de %s, ou déposez celui-ci pour l'établissement %s", uai, want, want, uai)}
+			Msg: fmt.Sprintf("ce fichier concerne l'établissement %s, pas %s : déposez l'export de %s", uai, want, want)}
 	}
 	m.UAI = uai
 	return nil
