@@ -320,7 +320,7 @@ func (im *Importer) importFeed(ctx context.Context, scope access.Scope, req Requ
 	}
 	warnings := feed.Warnings
 	if unknown := len(feed.Schools) - countKnown(feed.Schools, uais); unknown > 0 {
-		warnings = append(warnings, fmt.Sprintf("%d structure(s) of the feed are not schools of academy %s: ignored", unknown, req.Academy.Code))
+		warnings = append(warnings, fmt.Sprintf("structures de l'annuaire qui ne sont pas des établissements de l'académie %s, ignorées : %d", req.Academy.Code, unknown))
 	}
 	rec := store.Import{
 		AcademyID: req.Academy.ID, Kind: string(fact.SourceENT), FileName: label, Size: size, SHA256: sha,

@@ -658,7 +658,7 @@ func (f *FeedReader) Finish() *Feed {
 			continue
 		}
 		if prev := feed.Schools[st.uai]; prev != nil {
-			feed.Warnings = append(feed.Warnings, fmt.Sprintf("several structures have UAI %s: %s kept", st.uai, prev.StructureID))
+			feed.Warnings = append(feed.Warnings, fmt.Sprintf("plusieurs structures portent l'UAI %s : la structure %s est retenue", st.uai, prev.StructureID))
 			continue
 		}
 		jointure := firstNonEmpty(st.jointure, id)
@@ -785,10 +785,10 @@ func (f *FeedReader) Finish() *Feed {
 		feed.Schools[want] = &ENTPart{Classes: []ENTUnit{}, Groups: []ENTUnit{}}
 	}
 	if unknownRefs > 0 {
-		feed.Warnings = append(feed.Warnings, fmt.Sprintf("%d references name a structure that has no EtabEducNat record in the feed", unknownRefs))
+		feed.Warnings = append(feed.Warnings, fmt.Sprintf("références à une structure sans fiche EtabEducNat dans l'annuaire : %d", unknownRefs))
 	}
 	if f.bad > 0 {
-		feed.Warnings = append(feed.Warnings, fmt.Sprintf("%d values do not follow <structure>$<code>: ignored", f.bad))
+		feed.Warnings = append(feed.Warnings, fmt.Sprintf("valeurs hors de la forme <structure>$<code>, ignorées : %d", f.bad))
 	}
 	for uai, p := range feed.Schools {
 		p.Meta = Meta{Source: fact.SourceENT, UAI: uai, ExportedAt: feed.ExtractedAt, ExportTimeFrom: feed.ExportTimeFrom}
@@ -812,7 +812,7 @@ func (f *FeedReader) extractionDate(feed *Feed) (time.Time, bool) {
 		}
 	}
 	if len(dates) > 1 {
-		feed.Warnings = append(feed.Warnings, fmt.Sprintf("the files come from several extractions (%s): the latest is taken", strings.Join(dates, ", ")))
+		feed.Warnings = append(feed.Warnings, fmt.Sprintf("les fichiers viennent de plusieurs extractions (%s) : la plus récente est retenue", strings.Join(dates, ", ")))
 	}
 	return out, !out.IsZero()
 }

@@ -94,7 +94,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 	if named && !ln.at.IsZero() {
 		p.Meta.ExportedAt, p.Meta.ExportTimeFrom = ln.at, fact.TimeFromFileName
 	} else if named {
-		p.Meta.warnf("the time in the file name is not a valid yyMMddHHmmss timestamp")
+		p.Meta.warnf("l'horodatage du nom du fichier n'est pas une date valide (aaMMjjHHmmss attendu)")
 	}
 	var contentUAI, contentYear string
 	uaiLine, yearLine := 0, 0
@@ -140,7 +140,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 	uai := contentUAI
 	if named {
 		if uai != "" && normUAI(uai) != ln.uai {
-			p.Meta.warnf("the file name says school %s but PARAMETRES/UAJ says %s; the content wins", ln.uai, normUAI(uai))
+			p.Meta.warnf("le nom du fichier indique l'établissement %s mais PARAMETRES/UAJ indique %s : le contenu l'emporte", ln.uai, normUAI(uai))
 		}
 		if uai == "" {
 			uai, uaiLine = ln.uai, 0
@@ -161,7 +161,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 		links += len(pu.Groups)
 	}
 	if links == 0 {
-		p.Meta.warnf("no pupil-group link found in the file")
+		p.Meta.warnf("aucun lien élève-groupe dans le fichier")
 	}
 	return p, nil
 }

@@ -129,7 +129,7 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	case len(xmls) == 0 && len(others) == 1:
 		// A single file without the .xml extension: try it, the root element will tell.
 		xmls = others
-		warnings = append(warnings, fmt.Sprintf("zip entry %s has no .xml extension; read as XML", others[0].Name))
+		warnings = append(warnings, fmt.Sprintf("le fichier %s de l'archive zip n'a pas l'extension .xml : lu comme du XML", others[0].Name))
 	case len(xmls) == 0:
 		names := fileNames(others)
 		if len(names) == 0 {
@@ -138,7 +138,7 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 		return nil, nil, apperr.Input(u.Name, 0, "", "l'archive zip ne contient aucun fichier XML (contenu : %s)", strings.Join(names, ", "))
 	default:
 		for _, f := range others {
-			warnings = append(warnings, fmt.Sprintf("zip entry %s ignored: not an XML file", f.Name))
+			warnings = append(warnings, fmt.Sprintf("le fichier %s de l'archive zip est ignoré : ce n'est pas un fichier XML", f.Name))
 		}
 	}
 	sort.Slice(xmls, func(i, j int) bool { return xmls[i].Name < xmls[j].Name })

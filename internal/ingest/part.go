@@ -90,7 +90,7 @@ func (o Options) checkUAI(m *Meta, file string, line int, field, uai string) err
 	case uai == "" && want == "":
 		return &apperr.InputError{File: file, Line: line, Field: field, Msg: "le fichier n'indique pas à quel établissement il se rapporte (aucun UAI)"}
 	case uai == "":
-		m.warnf("no UAI in %s: assumed %s", field, want)
+		m.warnf("aucun UAI dans %s : %s retenu", field, want)
 		uai = want
 	case want != "" && uai != want:
 		// No advice to upload it for the other school: the reader does not know whether the
@@ -107,9 +107,9 @@ func (o Options) checkYear(m *Meta, file string, line int, field, year string) e
 	year = strings.TrimSpace(year)
 	if year == "" {
 		if o.SchoolYear != 0 {
-			m.warnf("no school year in %s: assumed %d", field, o.SchoolYear)
+			m.warnf("aucune année scolaire dans %s : %d-%d retenue", field, o.SchoolYear, o.SchoolYear+1)
 		} else {
-			m.warnf("no school year in %s", field)
+			m.warnf("aucune année scolaire dans %s", field)
 		}
 		m.SchoolYear = o.SchoolYear
 		return nil

@@ -228,7 +228,11 @@ func ReadFeed(uploads []Upload, opt Options) (*Feed, error) {
 	if len(uploads) > 0 {
 		file = uploads[0].Name
 		if len(uploads) > 1 {
-			file = fmt.Sprintf("%s (+%d files)", file, len(uploads)-1)
+			file = fmt.Sprintf("%s (+%d fichier", file, len(uploads)-1)
+			if len(uploads) > 2 {
+				file += "s"
+			}
+			file += ")"
 		}
 	}
 	for _, p := range feed.Schools {

@@ -75,7 +75,7 @@ func TestReadSIECLE(t *testing.T) {
 	assert.Equal(t, "2026-06-30", s.Pupils[5].ExitDate, "left pupils stay in the part; Build decides")
 	assert.Equal(t, []string{"Inactifs"}, s.Pupils[6].Divisions)
 	assert.Equal(t, 1, s.Orphans)
-	assert.Contains(t, s.Meta.Warnings, "1 pupils have several STRUCTURES_ELEVE blocks: merged")
+	assert.Contains(t, s.Meta.Warnings, "élèves ayant plusieurs blocs STRUCTURES_ELEVE, fusionnés : 1")
 }
 
 func TestReadStructuresAndNomenclature(t *testing.T) {
@@ -158,8 +158,8 @@ func TestReadFeed(t *testing.T) {
 	assert.Equal(t, FeedStats{Files: 5, Records: 15, Structures: 2, Pupils: 6, Staff: 3, Ignored: 1}, feed.Stats)
 	assert.Equal(t, fact.TimeFromFileName, feed.ExportTimeFrom)
 	assert.True(t, feed.ExtractedAt.Equal(time.Date(2026, 9, 9, 0, 0, 0, 0, paris())))
-	assert.Contains(t, feed.Warnings, "2 references name a structure that has no EtabEducNat record in the feed")
-	assert.Contains(t, feed.Warnings, "1 values do not follow <structure>$<code>: ignored")
+	assert.Contains(t, feed.Warnings, "références à une structure sans fiche EtabEducNat dans l'annuaire : 2")
+	assert.Contains(t, feed.Warnings, "valeurs hors de la forme <structure>$<code>, ignorées : 1")
 	require.Len(t, feed.Schools, 2)
 
 	p := feed.Schools[uai]
@@ -207,7 +207,7 @@ func TestReadFeedZippedAndFiltered(t *testing.T) {
 	require.NoError(t, err)
 	require.NotNil(t, p.ENT)
 	assert.Equal(t, 4, p.ENT.Pupils)
-	assert.Contains(t, p.ENT.Meta.Warnings, "zip entry feed/ficAlimMENESR.dtd ignored: not an XML file")
+	assert.Contains(t, p.ENT.Meta.Warnings, "le fichier feed/ficAlimMENESR.dtd de l'archive zip est ignoré : ce n'est pas un fichier XML")
 
 	// A school absent from the feed: a part saying so.
 	p, err = Read(z, Options{UAI: "0170051N"})

@@ -170,16 +170,16 @@ func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
 		}
 	}
 	if merged > 0 {
-		p.Meta.warnf("%d pupils have several STRUCTURES_ELEVE blocks: merged", merged)
+		p.Meta.warnf("élèves ayant plusieurs blocs STRUCTURES_ELEVE, fusionnés : %d", merged)
 	}
 	if dupPupils > 0 {
-		p.Meta.warnf("%d ELEVE elements repeat an ELEVE_ID already read: the first one is kept", dupPupils)
+		p.Meta.warnf("éléments ELEVE répétant un ELEVE_ID déjà lu (le premier est retenu) : %d", dupPupils)
 	}
 	if otherTypes > 0 {
-		p.Meta.warnf("%d STRUCTURE links have a TYPE_STRUCTURE other than D or G: ignored", otherTypes)
+		p.Meta.warnf("liens STRUCTURE dont le TYPE_STRUCTURE n'est ni D ni G, ignorés : %d", otherTypes)
 	}
 	if p.Orphans > 0 {
-		p.Meta.warnf("%d STRUCTURES_ELEVE blocks name a pupil absent from ELEVES: ignored", p.Orphans)
+		p.Meta.warnf("blocs STRUCTURES_ELEVE désignant un élève absent de ELEVES, ignorés : %d", p.Orphans)
 	}
 	return p, nil
 }

@@ -157,7 +157,7 @@ func readSTS(d *doc, opt Options) (*STSPart, error) {
 		}
 	}
 	if u, y, ok := stsNameInfo(d.file); ok && (u != p.Meta.UAI || (y != p.Meta.SchoolYear && p.Meta.SchoolYear != 0)) {
-		p.Meta.warnf("the file name says %s %d but the content says %s %d; the content wins", u, y, p.Meta.UAI, p.Meta.SchoolYear)
+		p.Meta.warnf("le nom du fichier indique %s %d mais le contenu indique %s %d : le contenu l'emporte", u, y, p.Meta.UAI, p.Meta.SchoolYear)
 	}
 	return p, nil
 }
