@@ -16,10 +16,16 @@ import (
 )
 
 type adminPage struct {
-	Academies []campaign.Academy
+	Academies []adminAcademy
 	Users     []access.User
 	Roles     []access.Role
 	Error     string
+}
+
+// adminAcademy is an academy of the admin page with the links its reader may follow.
+type adminAcademy struct {
+	campaign.Academy
+	CanView, CanAudit bool
 }
 
 // pageAdmin is the platform administrators' page: academies, accounts and their grants.
@@ -30,8 +36,20 @@ func (s *Server) renderAdmin(c *echo.Context, status int, msg string) error {
 	scope := grantOf(c).scope
 	out := adminPage{Roles: access.Roles, Error: msg}
 	var err error
-	if out.Academies, err = s.deps.Store.ListAcademies(ctx, access.System()); err != nil {
+	academies, err := s.deps.Store.ListAcademies(ctx, access.System())
+	if err != nil {
 		return err
+	}
+	for _, a := range academies {
+		// Only the links the administrator may follow: the same authorisation as their routes.
+		row := adminAcademy{Academy: a}
+		if row.CanView, err = s.may(c, ActionSummaryRead, a.Code, ""); err != nil {
+			return err
+		}
+		if row.CanAudit, err = s.may(c, ActionAuditRead, a.Code, ""); err != nil {
+			return err
+		}
+		out.Academies = append(out.Academies, row)
 	}
 	if out.Users, err = s.deps.Store.ListUsers(ctx, scope); err != nil {
 		return err
