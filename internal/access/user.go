@@ -28,6 +28,24 @@ const (
 // Roles lists every role.
 var Roles = []Role{Supervisor, PolicyAuthor, SchoolAdmin, PlatformAdmin}
 
+// roleLabels are the roles' French names, the one place pages, the demo accounts and e-mails
+// take them from.
+var roleLabels = map[Role]string{
+	Supervisor:    "Superviseur du rectorat",
+	PolicyAuthor:  "Auteur des règles",
+	SchoolAdmin:   "Administrateur d’établissement",
+	PlatformAdmin: "Administrateur de la plateforme",
+}
+
+// Label is the role's French name: « Administrateur d’établissement »; an unknown role keeps
+// its code.
+func (r Role) Label() string {
+	if l, ok := roleLabels[r]; ok {
+		return l
+	}
+	return string(r)
+}
+
 // ParseRole returns the role named s.
 func ParseRole(s string) (Role, error) {
 	r := Role(strings.TrimSpace(s))

@@ -97,13 +97,13 @@ type Result struct {
 // Accounts returns the demo accounts of an academy whose schools are uais (sorted).
 func Accounts(uais []string) []Account {
 	accts := []Account{
-		{Login: "superviseur", Role: access.Supervisor, Label: "Superviseur du rectorat : toute l'académie"},
-		{Login: "auteur", Role: access.PolicyAuthor, Label: "Auteur des règles (DANE) : règles de l'académie"},
-		{Login: "admin", Role: access.PlatformAdmin, Label: "Administrateur de la plateforme"},
+		{Login: "superviseur", Role: access.Supervisor, Label: access.Supervisor.Label() + " : toute l'académie"},
+		{Login: "auteur", Role: access.PolicyAuthor, Label: access.PolicyAuthor.Label() + " (DANE) : règles de l'académie"},
+		{Login: "admin", Role: access.PlatformAdmin, Label: access.PlatformAdmin.Label()},
 	}
 	if len(uais) >= 2 {
 		accts = append(accts, Account{Login: "etablissement", Role: access.SchoolAdmin,
-			Label: "Chef d'établissement : deux établissements", UAIs: []string{uais[0], uais[1]}})
+			Label: access.SchoolAdmin.Label() + " : deux établissements", UAIs: []string{uais[0], uais[1]}})
 	}
 	for i := range accts {
 		accts[i].Password = Password

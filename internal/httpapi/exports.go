@@ -17,7 +17,7 @@ import (
 // The academy view exported for spreadsheets: one row per school, French column names.
 var exportColumns = []string{
 	"UAI", "Établissement", "Type", "Département", "Bassin", "Statut", "Évalué le",
-	"Bloquants", "Erreurs", "Avertissements", "Inconnus", "Actions à faire", "Élèves concernés",
+	"Bloquants", "Erreurs", "Avertissements", "Indéterminés", "Actions à faire", "Élèves concernés",
 	"Contrôles à traiter",
 }
 

@@ -121,8 +121,6 @@ var (
 		campaign.ForecastWillFail: "Encore rouge", campaign.ForecastUnknown: "Imprévisible"}
 	itemWords = map[string]string{"division": "division", "group": "groupe", "pupil": "élève", "source": "source", "service": "service"}
 	runWords  = map[string]string{"running": "En cours", "done": "Terminée", "failed": "Échouée"}
-	roleWords = map[access.Role]string{access.Supervisor: "Superviseur", access.SchoolAdmin: "Administrateur d’établissement",
-		access.PolicyAuthor: "Auteur des règles", access.PlatformAdmin: "Administrateur de la plateforme"}
 )
 
 func (w *web) funcs() template.FuncMap {
@@ -141,7 +139,7 @@ func (w *web) funcs() template.FuncMap {
 			return forecastBadges[o]
 		},
 		"runStatus": func(s string) string { return orDefault(runWords[s], s) },
-		"role":      func(r access.Role) string { return orDefault(roleWords[r], string(r)) },
+		"role":      func(r access.Role) string { return r.Label() },
 		"typo":      frenchTypo,
 		"plural": func(n int, one, many string) string {
 			if n == 1 || n == 0 {
@@ -183,6 +181,10 @@ func (w *web) funcs() template.FuncMap {
 		"itemKind":     func(k string) string { return orDefault(itemWords[k], k) },
 		"rfc3339":      func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 		"num":          func(s campaign.Step) int { return int(s) },
+		"runBy":        runBy,
+		"auditAction":  auditAction,
+		"auditTarget":  auditTarget,
+		"fileKind":     fileKind,
 	}
 }
 

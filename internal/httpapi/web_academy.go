@@ -20,7 +20,7 @@ import (
 // schoolRow is one line of the schools table of the academy view.
 type schoolRow struct {
 	store.SchoolStatus
-	Failing  []string // check ids failing, unknown or in error
+	Failing  []checkRef // checks failing, unknown or in error
 	Forecast *store.SchoolForecast
 	Cells    []heatCell // one per check of the catalogue, for the heat map
 }
@@ -28,6 +28,7 @@ type schoolRow struct {
 // heatCell is one school × check cell: a symbol and a word, never a colour alone.
 type heatCell struct {
 	Check  string
+	Title  string // the check's French title
 	Status string // pass, fail, unknown, error, exempt, monitor:..., or "" (not evaluated)
 	Symbol string
 	Word   string
@@ -53,6 +54,9 @@ func heatOf(check, status string) heatCell {
 	}
 	return heatCell{Check: check, Status: status, Symbol: sym[0], Word: sym[1], Class: sym[2]}
 }
+
+// checkRef is a check as a page names it: its French title, its id for experts.
+type checkRef struct{ ID, Title string }
 
 type statusCount struct {
 	Key   string
@@ -203,6 +207,11 @@ func (s *Server) academyView(c *echo.Context, f store.SchoolStatusFilter, pg pag
 		byUAI[forecasts[i].UAI] = &forecasts[i]
 	}
 	ids := s.deps.Checks.IDs()
+	titles := map[string]string{}
+	for _, id := range ids {
+		ch, _ := s.deps.Checks.Check(id)
+		titles[id] = orDefault(frenchTypo(ch.Title), id)
+	}
 	failingPerCheck := map[string]int{}
 	for _, cc := range sum.ByCheck {
 		failingPerCheck[cc.CheckID] = cc.ByStatus["fail"] + cc.ByStatus["unknown"] + cc.ByStatus["error"]
@@ -213,17 +222,19 @@ func (s *Server) academyView(c *echo.Context, f store.SchoolStatusFilter, pg pag
 		for _, cr := range checks[r.UAI] {
 			status[cr.CheckID] = cr.Status
 			if cr.Status == "fail" || cr.Status == "unknown" || cr.Status == "error" {
-				row.Failing = append(row.Failing, cr.CheckID)
+				row.Failing = append(row.Failing, checkRef{ID: cr.CheckID, Title: orDefault(titles[cr.CheckID], cr.CheckID)})
 			}
 		}
 		for _, id := range ids {
-			row.Cells = append(row.Cells, heatOf(id, status[id]))
+			cell := heatOf(id, status[id])
+			cell.Title = titles[id]
+			row.Cells = append(row.Cells, cell)
 		}
 		out.Rows = append(out.Rows, row)
 	}
 	for _, id := range ids {
 		ch, _ := s.deps.Checks.Check(id)
-		out.Checks = append(out.Checks, checkColumn{ID: id, Title: frenchTypo(ch.Title), Severity: string(ch.Severity), Failing: failingPerCheck[id]})
+		out.Checks = append(out.Checks, checkColumn{ID: id, Title: titles[id], Severity: string(ch.Severity), Failing: failingPerCheck[id]})
 	}
 	out.Sorts = sortColumns(base, c.QueryParams(), f.Sort)
 

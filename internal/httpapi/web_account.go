@@ -23,6 +23,8 @@ type accountPage struct {
 	NewToken string // the secret of a token just created: shown once
 	NewName  string
 	Error    string
+	// Academies are the names of the user's academies, by code.
+	Academies map[string]string
 }
 
 // pageAccount shows the user's grants, personal API tokens and notification preferences.
@@ -44,6 +46,17 @@ func (s *Server) renderAccount(c *echo.Context, status int, out accountPage) err
 	}
 	if out.Prefs, err = s.deps.Store.NotificationPrefsOf(ctx, access.System(), p.user.ID); err != nil {
 		return err
+	}
+	out.Academies = map[string]string{}
+	for _, g := range p.user.Grants {
+		if g.AcademyCode == "" || out.Academies[g.AcademyCode] != "" {
+			continue
+		}
+		a, err := s.deps.Store.AcademyByCode(ctx, access.System(), g.AcademyCode)
+		if err != nil {
+			return err
+		}
+		out.Academies[a.Code] = a.Name
 	}
 	return s.render(c, status, "account", "Mon compte", out)
 }

@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"html"
 	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
@@ -11,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -505,4 +507,66 @@ func TestPagesBadQuery(t *testing.T) {
 	resp = e.do(nil, request{method: http.MethodPost, path: "/api/v1/academies/poitiers/schools/" + uaiOwn + "/imports", body: []byte("{}"), contentType: "application/json", token: e.tokens["sa"]})
 	resp.json(t, &ae)
 	assert.Contains(t, ae.Detail, "un dépôt est un formulaire")
+}
+
+// TestPagesFrenchLabels: pages name checks, file kinds, run triggers, audit actions and
+// academies in French, with the codes kept for experts in title attributes or small print;
+// they only link where the reader may go.
+func TestPagesFrenchLabels(t *testing.T) {
+	e := newEnv(t, storetest.SQLite(t))
+	get := func(path, role string) string {
+		t.Helper()
+		resp := e.do(nil, request{method: http.MethodGet, path: path, token: e.tokens[role]})
+		require.Equal(t, http.StatusOK, resp.status, path)
+		return string(resp.body)
+	}
+	ch, ok := e.srv.deps.Checks.Check("siecle.groups_populated")
+	require.True(t, ok)
+	title := html.EscapeString(frenchTypo(ch.Title))
+
+	// The nightly run finds the school not ready: a failing blocker.
+	ctx, scope := t.Context(), access.Academy(e.poit.ID)
+	run, err := e.st.StartRun(ctx, scope, store.Run{AcademyID: e.poit.ID, Trigger: "schedule", RequestedBy: "vigie", PolicyVersion: "test"})
+	require.NoError(t, err)
+	require.NoError(t, e.st.SaveResults(ctx, scope, run.ID, []store.Result{{UAI: uaiOwn, Status: "not_ready", Blockers: 1, Todo: 1,
+		PolicyVersion: "test", EvaluatedAt: time.Now(), Report: report(uaiOwn, "not_ready"),
+		Checks: []store.CheckResult{{CheckID: "siecle.groups_populated", Status: "fail", Severity: "blocker"}}},
+		// Not ready without a blocker: an error-severity check fails, a blocker ends in error.
+		{UAI: uaiSibling, Status: "not_ready", Errors: 1, Unknown: 1, Todo: 2, PolicyVersion: "test", EvaluatedAt: time.Now(),
+			Report: report(uaiSibling, "not_ready")}}))
+	_, err = e.st.FinishRun(ctx, scope, run.ID, nil)
+	require.NoError(t, err)
+
+	academy := get("/academies/poitiers", "sup")
+	assert.Contains(t, academy, `<td class="vg-failing"><span title="siecle.groups_populated">`+title+`</span>`, "failing checks by title")
+	assert.Contains(t, academy, `class="vg-heatmap__check"><span title="siecle.groups_populated">`+title+`</span>`, "heat-map headers by title")
+	assert.Regexp(t, `(?s)Collège Henri IV</a></td>.*?<td>0<br><span class="vg-muted fr-text--xs">\+ 1 erreur</span><br><span class="vg-muted fr-text--xs">\+ 1 indéterminé</span></td>`, academy,
+		"a school not ready without blockers says why")
+	assert.Contains(t, academy, "<td>planification quotidienne</td>")
+	assert.Contains(t, academy, "<td>lancement manuel par system</td>")
+	assert.NotContains(t, academy, "(schedule)")
+
+	school := get("/academies/poitiers/etablissements/"+uaiOwn, "sup")
+	assert.Contains(t, school, "<td>STS-Web (sts_emp)</td>", "file kinds by label")
+	assert.NotContains(t, school, "<td>sts</td>")
+
+	assert.Contains(t, get("/compte", "sup"), "académie de Poitiers")
+
+	audit := get("/admin/journal", "root")
+	assert.Contains(t, audit, "habilitation accordée")
+	assert.NotContains(t, audit, "<td>grant ")
+
+	rules := get("/academies/poitiers/regles", "aut")
+	assert.NotContains(t, rules, "</code> ligne 1<", "the annotation's line is not the rule's")
+	assert.Equal(t, 1, strings.Count(rules, `<span class="fr-sr-only"> de readiness/siecle/groups_populated.rego</span>`), "each tests link names its own module")
+	assert.Contains(t, rules, `<span class="fr-sr-only"> de readiness/sts/groups_present.rego</span>`)
+
+	admin := get("/admin", "root")
+	assert.NotContains(t, admin, `href="/academies/poitiers">`, "the platform admin may not open the academy view")
+	assert.Contains(t, admin, `href="/academies/poitiers/journal"`, "but may read its audit log")
+	assert.Equal(t, http.StatusForbidden, e.do(nil, request{method: http.MethodGet, path: "/academies/poitiers", token: e.tokens["root"]}).status)
+
+	csv := e.do(nil, request{method: http.MethodGet, path: "/api/v1/academies/poitiers/export.csv", token: e.tokens["sup"]})
+	assert.Contains(t, string(csv.body), ";Indéterminés;")
+	assert.NotContains(t, string(csv.body), "Inconnus")
 }

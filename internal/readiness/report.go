@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/vigie-edu/vigie/internal/fact"
 	"github.com/vigie-edu/vigie/internal/policy"
 )
 
@@ -403,7 +404,11 @@ func what(c CheckReport) string {
 		if _, ok := byKind[it.Kind]; !ok {
 			kinds = append(kinds, it.Kind)
 		}
-		byKind[it.Kind] = append(byKind[it.Kind], it.Code)
+		code := it.Code
+		if it.Kind == "source" {
+			code = fact.Source(code).Label() // « STS-Web (sts_emp) », not « sts »
+		}
+		byKind[it.Kind] = append(byKind[it.Kind], code)
 	}
 	parts := make([]string, 0, len(kinds))
 	for _, k := range kinds {
