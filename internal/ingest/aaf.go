@@ -238,6 +238,9 @@ func (f *FeedReader) Add(name string, r io.Reader) error {
 func (f *FeedReader) addDoc(d *doc, name string) error {
 	f.files = append(f.files, name)
 	f.stats.Files++
+	for _, w := range d.warnings { // the encoding sniffed: the feed's warnings name their file
+		f.warnings = append(f.warnings, name+" : "+w)
+	}
 	if m := completRE.FindStringSubmatch(name); m != nil {
 		f.dates[m[1]] = true
 	}

@@ -83,7 +83,7 @@ func ReadLinks(names []string, r io.Reader, opt Options) (*LinksPart, error) {
 }
 
 func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
-	p := &LinksPart{Meta: Meta{Source: fact.SourceLinks, File: d.file}}
+	p := &LinksPart{Meta: d.meta(fact.SourceLinks)}
 	var ln linksName
 	named := false
 	for _, n := range names {

@@ -84,7 +84,7 @@ func beeParams(d *doc, n *node, m *Meta, opt Options) error {
 }
 
 func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
-	p := &SIECLEPart{Meta: Meta{Source: fact.SourceSIECLE, File: d.file}}
+	p := &SIECLEPart{Meta: d.meta(fact.SourceSIECLE)}
 	for _, a := range d.rootAttr {
 		if a.Name.Local == "VERSION" {
 			p.Version = a.Value
@@ -241,7 +241,7 @@ func ReadStructures(name string, r io.Reader, opt Options) (*StructuresPart, err
 }
 
 func readStructures(d *doc, opt Options) (*StructuresPart, error) {
-	p := &StructuresPart{Meta: Meta{Source: fact.SourceStructures, File: d.file}}
+	p := &StructuresPart{Meta: d.meta(fact.SourceStructures)}
 	sawParams := false
 	err := d.each(func(parent, name string) bool {
 		return (name == "PARAMETRES" && parent == d.root) || (name == "DIVISION" && parent == "DIVISIONS") ||
@@ -310,7 +310,7 @@ func ReadNomenclature(name string, r io.Reader, opt Options) (*NomenclaturePart,
 }
 
 func readNomenclature(d *doc, opt Options) (*NomenclaturePart, error) {
-	p := &NomenclaturePart{Meta: Meta{Source: fact.SourceNomenclature, File: d.file}}
+	p := &NomenclaturePart{Meta: d.meta(fact.SourceNomenclature)}
 	sawParams := false
 	err := d.each(func(parent, name string) bool {
 		return (name == "PARAMETRES" && parent == d.root) || (name == "MEF" && parent == "MEFS") ||

@@ -107,7 +107,7 @@ func ReadSTS(name string, r io.Reader, opt Options) (*STSPart, error) {
 }
 
 func readSTS(d *doc, opt Options) (*STSPart, error) {
-	p := &STSPart{Meta: Meta{Source: fact.SourceSTS, File: d.file}}
+	p := &STSPart{Meta: d.meta(fact.SourceSTS)}
 	sawParams := false
 	err := d.each(func(parent, name string) bool {
 		switch name {

@@ -20,6 +20,7 @@ import (
 	"golang.org/x/text/transform"
 
 	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/fact"
 )
 
 // maxDepth caps element nesting: exports nest about 6 levels, a hostile file millions.
@@ -36,6 +37,8 @@ type doc struct {
 	utf16    bool
 	dec      *xml.Decoder
 	encoding string // declared encoding, lower case; "" when none
+	bom      bool   // a byte order mark decided the encoding, whatever the prolog declares
+	warnings []string
 	root     string // local name of the root element, once seen
 	rootAttr []xml.Attr
 	depth    int
@@ -60,17 +63,19 @@ func newDoc(file string, r io.Reader, lim Limits) *doc {
 	utf16 := false
 	if b, _ := br.Peek(3); bytes.HasPrefix(b, []byte("\xef\xbb\xbf")) {
 		br.Discard(3) // encoding/xml does not skip a UTF-8 byte order mark
+		d.bom = true
 	} else if bytes.HasPrefix(b, []byte("\xff\xfe")) || bytes.HasPrefix(b, []byte("\xfe\xff")) {
 		src = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
 		utf16 = true
+		d.bom = true
 	}
 	d.utf16 = utf16
 	d.dec = xml.NewDecoder(src)
 	d.dec.Strict = true
 	d.dec.CharsetReader = func(label string, input io.Reader) (io.Reader, error) {
 		d.encoding = strings.ToLower(strings.TrimSpace(label))
-		if utf16 && strings.HasPrefix(d.encoding, "utf-16") {
-			return input, nil // already transcoded from the byte order mark
+		if d.bom {
+			return input, nil // the byte order mark decides (XML 1.0 Appendix F), already applied
 		}
 		enc, err := lookupEncoding(d.encoding)
 		if err != nil {
@@ -88,23 +93,22 @@ func newDoc(file string, r io.Reader, lim Limits) *doc {
 }
 
 // newStreamDoc streams a document of any size (a feed file) through the scanner, a window at
-// a time, converting it to UTF-8 as its byte order mark or prolog says.
+// a time, converting it to UTF-8 as sniff decides from the first window.
 func newStreamDoc(file string, r io.Reader, lim Limits) *doc {
 	d := &doc{file: file, maxElems: lim.MaxRecordElements}
-	br := bufio.NewReaderSize(r, 64<<10)
+	br := bufio.NewReaderSize(r, sniffWindow)
 	d.br = br
 	var src io.Reader = br
-	head, _ := br.Peek(1024)
-	var err error
+	head, err := br.Peek(sniffWindow)
+	s := d.sniff(head, err != nil)
+	br.Discard(s.skip)
 	switch {
-	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
-		br.Discard(3)
-	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
-		d.utf16 = true
-		src = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder())
-	}
-	if !d.utf16 {
-		src, err = d.decoder(declaredEncoding(head), br)
+	case s.err != nil:
+		err = s.err
+	case d.utf16:
+		src, err = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), nil
+	default:
+		src, err = d.decoder(s.enc, br), nil
 	}
 	if err != nil {
 		d.sc = newScanner(head)
@@ -116,24 +120,18 @@ func newStreamDoc(file string, r io.Reader, lim Limits) *doc {
 	return d
 }
 
-// decoder returns r read as UTF-8 for the encoding a prolog declares.
-func (d *doc) decoder(label string, r io.Reader) (io.Reader, error) {
-	d.encoding = label
-	if label == "" || label == "utf-8" {
-		return r, nil
-	}
-	enc, err := lookupEncoding(label)
-	if err != nil {
-		return nil, err
+// sniffWindow is how much of a streamed document sniff sees.
+const sniffWindow = 64 << 10
+
+// decoder returns r read as UTF-8 from enc; nil enc: r is UTF-8 already.
+func (d *doc) decoder(enc encoding.Encoding, r io.Reader) io.Reader {
+	if enc == nil {
+		return r
 	}
 	if cm, ok := enc.(*charmap.Charmap); ok {
-		return &charmapReader{r: r, cm: cm}, nil
+		return &charmapReader{r: r, cm: cm}
 	}
-	if enc == unicode.UTF8 {
-		d.encoding = "utf-8"
-		return r, nil
-	}
-	return enc.NewDecoder().Reader(r), nil
+	return enc.NewDecoder().Reader(r)
 }
 
 // charmapReader converts a single-byte encoding to UTF-8 as it reads, like decodeCharmap.
@@ -234,40 +232,24 @@ func readAll(buf []byte, r io.Reader) ([]byte, error) {
 	}
 }
 
-// toUTF8 strips a byte order mark and converts the document to UTF-8 as its prolog declares
-// (the prolog itself is ASCII in every ASCII-compatible encoding), or checks that it is UTF-8.
+// toUTF8 converts a whole document to UTF-8 as sniff decides, or checks that it is UTF-8.
 func (d *doc) toUTF8(data []byte) ([]byte, error) {
+	s := d.sniff(data, true)
+	if s.err != nil {
+		return nil, s.err
+	}
+	data = data[s.skip:]
 	switch {
-	case bytes.HasPrefix(data, []byte("\xef\xbb\xbf")):
-		data = data[3:]
-	case bytes.HasPrefix(data, []byte("\xff\xfe")) || bytes.HasPrefix(data, []byte("\xfe\xff")):
-		d.utf16 = true
+	case d.utf16:
 		out, err := unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder().Bytes(data)
 		if err != nil {
 			return nil, &apperr.InputError{Msg: "contenu UTF-16 illisible", Err: err}
 		}
 		return out, nil
-	}
-	label := declaredEncoding(data)
-	d.encoding = label
-	if label != "" && label != "utf-8" {
-		enc, err := lookupEncoding(label)
-		if err != nil {
-			return nil, err
+	case s.enc == nil:
+		if s.valid || utf8.Valid(data) {
+			return data, nil
 		}
-		if cm, ok := enc.(*charmap.Charmap); ok {
-			return decodeCharmapInPlace(cm, data), nil
-		}
-		if enc != unicode.UTF8 {
-			out, err := enc.NewDecoder().Bytes(data)
-			if err != nil {
-				return nil, &apperr.InputError{Msg: fmt.Sprintf("le contenu n'est pas valide dans l'encodage %s qu'il déclare", label), Err: err}
-			}
-			return out, nil
-		}
-		d.encoding = "utf-8"
-	}
-	if !utf8.Valid(data) {
 		i := 0
 		for i < len(data) {
 			r, n := utf8.DecodeRune(data[i:])
@@ -278,7 +260,139 @@ func (d *doc) toUTF8(data []byte) ([]byte, error) {
 		}
 		return nil, &xml.SyntaxError{Msg: "invalid UTF-8", Line: bytes.Count(data[:i], []byte{'\n'}) + 1}
 	}
-	return data, nil
+	if cm, ok := s.enc.(*charmap.Charmap); ok {
+		return decodeCharmapInPlace(cm, data), nil
+	}
+	out, err := s.enc.NewDecoder().Bytes(data)
+	if err != nil {
+		return nil, &apperr.InputError{Msg: fmt.Sprintf("le contenu n'est pas valide dans l'encodage %s qu'il déclare", d.encoding), Err: err}
+	}
+	return out, nil
+}
+
+// sniffed is how to read a document: skip bytes of byte order mark, then convert with enc
+// (nil: the bytes are UTF-8; valid says whether sniff already checked them all).
+type sniffed struct {
+	skip  int
+	enc   encoding.Encoding
+	valid bool
+	err   error
+}
+
+// sniff decides how a document's bytes become UTF-8 from its head (the whole document when
+// complete, else the first window of a stream), as XML 1.0 Appendix F and browsers do: a byte
+// order mark decides, whatever the prolog then declares (an editor re-saved the file);
+// without one, the prolog's declaration, read past leading white space, decides, except that
+// a single-byte encoding declared on bytes that are valid UTF-8 with multi-byte sequences is
+// a UTF-8 re-save (Latin-9 text is never valid UTF-8 but by accident: « Ã© »); without a
+// declaration, bytes that are not UTF-8 are read as windows-1252. Warnings say what was
+// overridden or guessed. It sets d.utf16 and d.encoding.
+func (d *doc) sniff(head []byte, complete bool) sniffed {
+	switch {
+	case bytes.HasPrefix(head, []byte("\xef\xbb\xbf")):
+		d.bom, d.encoding = true, "utf-8"
+		if label := declaredEncoding(head[3:]); label != "" && !isUTF8Label(label) {
+			d.warnf("le fichier commence par la marque d'ordre des octets (BOM) de l'UTF-8 mais son en-tête XML déclare l'encodage %s : lu en UTF-8, la déclaration est ignorée (fichier réenregistré par un éditeur ?)", quoted(label))
+		}
+		return sniffed{skip: 3}
+	case bytes.HasPrefix(head, []byte("\xff\xfe")) || bytes.HasPrefix(head, []byte("\xfe\xff")):
+		d.bom, d.utf16, d.encoding = true, true, "utf-16"
+		if label := declaredEncoding(utf16Prolog(head)); label != "" && !strings.HasPrefix(label, "utf-16") && label != "utf16" {
+			d.warnf("le fichier commence par la marque d'ordre des octets (BOM) de l'UTF-16 mais son en-tête XML déclare l'encodage %s : lu en UTF-16, la déclaration est ignorée (fichier réenregistré par un éditeur ?)", quoted(label))
+		}
+		return sniffed{}
+	}
+	label := declaredEncoding(bytes.TrimLeft(head, " \t\r\n"))
+	d.encoding = label
+	if label == "" || isUTF8Label(label) {
+		valid, _ := utf8Head(head, complete)
+		if !valid && label == "" {
+			d.encoding = "windows-1252"
+			d.warnf("encodage non déclaré : lu comme Windows-1252 ; déclarez-le dans l'en-tête XML")
+			return sniffed{enc: charmap.Windows1252}
+		}
+		if label != "" {
+			d.encoding = "utf-8"
+		}
+		return sniffed{valid: valid && complete}
+	}
+	enc, err := lookupEncoding(label)
+	if err != nil {
+		return sniffed{err: err}
+	}
+	if enc == unicode.UTF8 {
+		d.encoding = "utf-8"
+		return sniffed{}
+	}
+	if _, ok := enc.(*charmap.Charmap); ok {
+		if valid, multi := utf8Head(head, complete); valid && multi {
+			d.encoding = "utf-8"
+			d.warnf("l'en-tête XML déclare l'encodage %s, mais le contenu est en UTF-8 (fichier réenregistré par un éditeur ?) : lu en UTF-8, la déclaration est ignorée", quoted(label))
+			return sniffed{valid: complete}
+		}
+	}
+	return sniffed{enc: enc}
+}
+
+// meta starts a part's metadata with what reading the document already had to say.
+func (d *doc) meta(src fact.Source) Meta {
+	return Meta{Source: src, File: d.file, Warnings: d.warnings}
+}
+
+func (d *doc) warnf(format string, args ...any) {
+	d.warnings = append(d.warnings, fmt.Sprintf(format, args...))
+}
+
+// isUTF8Label reports the usual spellings of UTF-8.
+func isUTF8Label(label string) bool {
+	return label == "utf-8" || label == "utf8" || label == "unicode-1-1-utf-8"
+}
+
+// utf8Head says whether head is valid UTF-8 (a rune cut at its end is allowed unless complete)
+// and whether it holds any multi-byte sequence. ASCII is skipped eight bytes at a time; a
+// single-byte file fails at its first accented letter.
+func utf8Head(head []byte, complete bool) (valid, multi bool) {
+	i := 0
+	for i+8 <= len(head) && binary.LittleEndian.Uint64(head[i:])&0x8080808080808080 == 0 {
+		i += 8
+	}
+	for i < len(head) && head[i] < utf8.RuneSelf {
+		i++
+	}
+	if i == len(head) {
+		return true, false
+	}
+	rest := head[i:]
+	if !complete {
+		// Drop a rune cut by the end of the window.
+		for k := 1; k <= min(utf8.UTFMax-1, len(rest)); k++ {
+			if c := rest[len(rest)-k]; utf8.RuneStart(c) {
+				if !utf8.FullRune(rest[len(rest)-k:]) {
+					rest = rest[:len(rest)-k]
+				}
+				break
+			}
+		}
+	}
+	return utf8.Valid(rest), true
+}
+
+// utf16Prolog returns the ASCII characters that start a UTF-16 document after its byte order
+// mark: enough to read its XML declaration.
+func utf16Prolog(head []byte) []byte {
+	lo := 0 // index of the low byte in each pair
+	if head[0] == 0xfe {
+		lo = 1
+	}
+	var out []byte
+	for i := 2; i+1 < len(head) && len(out) < 256; i += 2 {
+		c, hi := head[i+lo], head[i+1-lo]
+		if hi != 0 || c >= utf8.RuneSelf {
+			break
+		}
+		out = append(out, c)
+	}
+	return out
 }
 
 // decodeCharmap converts a single-byte encoding (ISO-8859-15, windows-1252...) with its
@@ -380,15 +494,33 @@ func declaredEncoding(data []byte) string {
 	return strings.ToLower(strings.TrimSpace(string(p[:j])))
 }
 
-// lookupEncoding finds a declared encoding in the IANA registry, then under the WHATWG labels.
+// lookupEncoding finds a declared encoding as browsers do (WHATWG Encoding Standard), so that
+// ISO-8859-1 and its aliases read as windows-1252, as real French files written on Windows
+// need (0x80 to 0x9F are €, Œ, ’, …), then in the IANA registry, after a few spellings that
+// neither knows.
 func lookupEncoding(label string) (encoding.Encoding, error) {
+	if enc, ok := encodingAliases[label]; ok {
+		return enc, nil
+	}
+	if !strings.HasPrefix(label, "utf-16") { // the WHATWG takes UTF-16 for UTF-16LE; XML for a BOM
+		if enc, err := htmlindex.Get(label); err == nil && enc != nil && enc != encoding.Replacement {
+			return enc, nil
+		}
+	}
 	if enc, err := ianaindex.IANA.Encoding(label); err == nil && enc != nil {
 		return enc, nil
 	}
-	if enc, err := htmlindex.Get(label); err == nil && enc != nil {
-		return enc, nil
-	}
 	return nil, &apperr.InputError{Msg: "encodage " + quoted(label) + " non pris en charge : enregistrez le fichier en UTF-8 ou en ISO-8859-15"}
+}
+
+// encodingAliases are spellings found in real files that neither index knows.
+var encodingAliases = map[string]encoding.Encoding{
+	"iso-latin-1": charmap.Windows1252,
+	"latin-1":     charmap.Windows1252,
+	"latin9":      charmap.ISO8859_15,
+	"latin-9":     charmap.ISO8859_15,
+	"iso-latin-9": charmap.ISO8859_15,
+	"l9":          charmap.ISO8859_15,
 }
 
 func (d *doc) line() int {
@@ -605,7 +737,7 @@ func (d *doc) start() (string, error) {
 		} else {
 			b, _ = d.br.Peek(512)
 		}
-		t := bytes.TrimLeft(b, " \t\r\n")
+		t := bytes.TrimLeft(bytes.TrimPrefix(b, []byte("\xef\xbb\xbf")), " \t\r\n") // raw bytes when toUTF8 failed
 		if len(b) == 0 {
 			return "", &apperr.InputError{File: d.file, Msg: "fichier vide"}
 		}
