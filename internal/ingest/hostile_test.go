@@ -69,7 +69,7 @@ func TestHostileInputs(t *testing.T) {
 			want: "enseignant 101 : « 31/13/2026 » n'est pas une date", field: "PROF_PRINC/DATE_FIN"},
 		{desc: "bad head count", name: "sts.xml", data: stsWith(t, "<EFFECTIF_PREVU>28</EFFECTIF_PREVU>", "<EFFECTIF_PREVU>vingt-huit</EFFECTIF_PREVU>"),
 			want: "division 2 B : « vingt-huit » n'est pas un effectif", field: "DIVISION/EFFECTIF_PREVU"},
-		{desc: "bad exit date", name: "e.xml", data: []byte(beeWith("<DATE_SORTIE>30/02/2026</DATE_SORTIE>")), want: "élève 1001 : « 30/02/2026 » n'est pas une date", field: "ELEVE/DATE_SORTIE", line: 4},
+		// A pupil's bad date is a warning (TestSIECLEBadDates); a bad HORODATAGE without DATE_EXPORT refuses.
 		{desc: "bad HORODATAGE", name: "e.xml", data: []byte(strings.Replace(beeWith(""), "05/09/2026 14:32:10", "hier", 1)), want: "« hier » n'est pas une date et heure", field: "PARAMETRES/HORODATAGE"},
 		{desc: "bad link date", name: "0790029CELEGROUPE2026260908101500.xml", data: bytes.Replace(readTestdata(t, "0790029CELEGROUPE2026260908101500.xml"), []byte("2027-07-04"), []byte("2027-13-04"), 1),
 			want: "élève 1001 : « 2027-13-04 » n'est pas une date", field: "GROUPE/DATE_FIN_GROUPE"},

@@ -1,6 +1,7 @@
 package ingest
 
 import (
+	"fmt"
 	"io"
 	"strings"
 
@@ -67,6 +68,9 @@ func beeParams(d *doc, n *node, m *Meta, opt Options) error {
 	if err := opt.checkYear(m, d.file, line, "PARAMETRES/ANNEE_SCOLAIRE", year); err != nil {
 		return err
 	}
+	// A malformed HORODATAGE falls back to DATE_EXPORT; the file is refused only when
+	// neither gives a time (its freshness could not be told).
+	var bad *apperr.InputError
 	for _, f := range []string{"HORODATAGE", "DATE_EXPORT"} {
 		c := n.child(f)
 		if c == nil || c.text() == "" {
@@ -74,11 +78,20 @@ func beeParams(d *doc, n *node, m *Meta, opt Options) error {
 		}
 		t, ok := parseStamp(c.text())
 		if !ok {
-			return &apperr.InputError{File: d.file, Line: c.line, Field: "PARAMETRES/" + f,
-				Msg: quoted(c.text()) + " n'est pas une date et heure (attendu JJ/MM/AAAA HH:MM:SS)"}
+			if bad == nil {
+				bad = &apperr.InputError{File: d.file, Line: c.line, Field: "PARAMETRES/" + f,
+					Msg: quoted(c.text()) + " n'est pas une date et heure (attendu JJ/MM/AAAA HH:MM:SS)"}
+			}
+			continue
+		}
+		if bad != nil {
+			m.warnf("ligne %d, %s : %s ; %s retenue (%s)", bad.Line, bad.Field, bad.Msg, f, t.Format("02/01/2006 à 15 h 04"))
 		}
 		m.ExportedAt, m.ExportTimeFrom = t, fact.TimeFromContent
-		break
+		return nil
+	}
+	if bad != nil {
+		return bad
 	}
 	return nil
 }
@@ -97,6 +110,7 @@ func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
 	blocks := map[string]int{}
 	sawParams := false
 	dupPupils, otherTypes := 0, 0
+	var badDates dateIssues
 	err := d.each(func(parent, name string) bool {
 		return (name == "PARAMETRES" && parent == d.root) || (name == "ELEVE" && parent == "ELEVES") ||
 			(name == "STRUCTURES_ELEVE" && parent == "STRUCTURES")
@@ -106,7 +120,7 @@ func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
 			sawParams = true
 			return beeParams(d, n, &p.Meta, opt)
 		case "ELEVE":
-			pu, err := siecleePupil(d, n)
+			pu, err := siecleePupil(d, n, &badDates)
 			if err != nil {
 				return err
 			}
@@ -169,6 +183,7 @@ func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
 			p.Pupils[i].Groups = appendUnique(p.Pupils[i].Groups, c)
 		}
 	}
+	badDates.report(&p.Meta)
 	if merged > 0 {
 		p.Meta.warnf("élèves ayant plusieurs blocs STRUCTURES_ELEVE, fusionnés : %d", merged)
 	}
@@ -184,7 +199,7 @@ func readSIECLE(d *doc, opt Options) (*SIECLEPart, error) {
 	return p, nil
 }
 
-func siecleePupil(d *doc, n *node) (SIECLEPupil, error) {
+func siecleePupil(d *doc, n *node, bad *dateIssues) (SIECLEPupil, error) {
 	pu := SIECLEPupil{
 		ID:        firstNonEmpty(n.attr("ELEVE_ID"), n.get("ELEVE_ID")),
 		ENOET:     firstNonEmpty(n.attr("ELENOET"), n.get("ELENOET")),
@@ -196,18 +211,54 @@ func siecleePupil(d *doc, n *node) (SIECLEPupil, error) {
 	if pu.ID == "" {
 		return pu, &apperr.InputError{File: d.file, Line: n.line, Field: "ELEVE@ELEVE_ID", Msg: "un élève n'a pas d'ELEVE_ID"}
 	}
-	who := "élève " + pu.ID
-	var err error
-	if pu.BirthDate, err = dateField(d.file, n, "DATE_NAISS", who); err != nil {
-		return pu, err
-	}
-	if pu.EntryDate, err = dateField(d.file, n, "DATE_ENTREE", who); err != nil {
-		return pu, err
-	}
-	if pu.ExitDate, err = dateField(d.file, n, "DATE_SORTIE", who); err != nil {
-		return pu, err
+	// A bad date loses that date, never the file: refusing it for one typing error would
+	// hide every pupil. Without its exit date a pupil counts as present, the conservative
+	// side (a present pupil missing from groups is reported, never hidden).
+	for _, f := range [...]struct {
+		name string
+		dst  *string
+	}{{"DATE_NAISS", &pu.BirthDate}, {"DATE_ENTREE", &pu.EntryDate}, {"DATE_SORTIE", &pu.ExitDate}} {
+		c := n.child(f.name)
+		if c == nil {
+			continue
+		}
+		v, ok := parseDate(c.text())
+		if !ok {
+			bad.add(c.line, f.name, pu.ID, c.text())
+			continue
+		}
+		*f.dst = v
 	}
 	return pu, nil
+}
+
+// dateIssues gathers the pupils' dates that do not parse, to warn about a few by line, field
+// and pupil, then count the rest: 5,000 bad dates must not make 5,000 warnings.
+type dateIssues struct {
+	examples []string
+	n        int
+}
+
+// maxDateExamples is how many bad dates are told one by one.
+const maxDateExamples = 5
+
+func (b *dateIssues) add(line int, field, id, value string) {
+	b.n++
+	if len(b.examples) == maxDateExamples {
+		return
+	}
+	then := "date ignorée"
+	if field == "DATE_SORTIE" {
+		then = "l'élève est compté comme présent"
+	}
+	b.examples = append(b.examples, fmt.Sprintf("ligne %d, élève %s : ELEVE/%s %s n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA) ; %s", line, id, field, quoted(value), then))
+}
+
+func (b *dateIssues) report(m *Meta) {
+	m.Warnings = append(m.Warnings, b.examples...)
+	if rest := b.n - len(b.examples); rest > 0 {
+		m.warnf("autres dates d'élèves invalides, traitées de même : %d", rest)
+	}
 }
 
 // StructuresPart is what SIECLE-BEE's Structures.xml (root BEE_STRUCTURES) says: the
