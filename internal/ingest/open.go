@@ -110,14 +110,25 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
 		return nil, nil, &apperr.InputError{File: u.Name, Msg: "archive zip illisible : déposez le fichier XML lui-même, ou recréez l'archive", Err: err}
 	}
-	var xmls, others []*zip.File
+	return zipEntries(u, zr, u.Size, "", lim, bud)
+}
+
+// zipEntries lists the XML documents of a zip: the upload's (inner "") or, one level down,
+// those of the zip named inner that the upload's zip holds instead of an XML file (an
+// archive of the archive SIECLE gave), read into memory under the same limits.
+func zipEntries(u Upload, zr *zip.Reader, zipSize int64, inner string, lim Limits, bud *budget) ([]entry, []string, error) {
+	var xmls, others, zips []*zip.File
 	for _, f := range zr.File {
 		if f.FileInfo().IsDir() || noise(f.Name) {
 			continue
 		}
-		if strings.EqualFold(path.Ext(f.Name), ".xml") {
+		switch ext := path.Ext(f.Name); {
+		case strings.EqualFold(ext, ".xml"):
 			xmls = append(xmls, f)
-		} else {
+		case strings.EqualFold(ext, ".zip"):
+			zips = append(zips, f)
+			fallthrough
+		default:
 			others = append(others, f)
 		}
 	}
@@ -126,6 +137,20 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 	}
 	var warnings []string
 	switch {
+	case len(xmls) == 0 && len(zips) == 1:
+		if inner != "" {
+			return nil, nil, apperr.Input(u.Name, 0, "", "l'archive zip %s contient elle-même une archive zip (%s) : déposez le fichier XML, ou l'archive zip qui le contient directement", inner, zips[0].Name)
+		}
+		entries, ws, err := nestedZip(u, zips[0], lim, bud)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, f := range others {
+			if f != zips[0] {
+				ws = append(ws, fmt.Sprintf("le fichier %s de l'archive zip est ignoré : ce n'est pas un fichier XML", f.Name))
+			}
+		}
+		return entries, ws, nil
 	case len(xmls) == 0 && len(others) == 1:
 		// A single file without the .xml extension: try it, the root element will tell.
 		xmls = others
@@ -142,19 +167,61 @@ func openZip(u Upload, lim Limits, bud *budget) ([]entry, []string, error) {
 		}
 	}
 	sort.Slice(xmls, func(i, j int) bool { return xmls[i].Name < xmls[j].Name })
+	prefix := ""
+	if inner != "" {
+		prefix = inner + "/"
+	}
 	entries := make([]entry, 0, len(xmls))
 	for _, f := range xmls {
-		entries = append(entries, entry{upload: u.Name, name: f.Name, modTime: zipTime(f), size: sizeHint(f, u, lim), bud: bud, openOn: func(bud *budget) (io.ReadCloser, error) {
-			return openZipEntry(u.Name, f, lim, bud)
+		label := u.Name + " (" + prefix + f.Name + ")"
+		entries = append(entries, entry{upload: u.Name, name: prefix + f.Name, modTime: zipTime(f), size: sizeHint(f, zipSize, lim), bud: bud, openOn: func(bud *budget) (io.ReadCloser, error) {
+			return openZipEntry(label, f, lim, bud)
 		}})
 	}
 	return entries, warnings, nil
 }
 
+// nestedZip reads the zip f that an upload's zip holds, on the read's budget and with the
+// ratio and CRC checks of any entry (a nested zip bomb is caught when its own entries are
+// read), and lists its XML documents.
+func nestedZip(u Upload, f *zip.File, lim Limits, bud *budget) ([]entry, []string, error) {
+	label := u.Name + " (" + f.Name + ")"
+	rc, err := openZipEntry(label, f, lim, bud)
+	if err != nil {
+		return nil, nil, err
+	}
+	defer rc.Close()
+	// Held in memory: at most a school file's size, whatever the read's budget.
+	data, err := io.ReadAll(io.LimitReader(rc, lim.MaxFileSize+1))
+	if err != nil {
+		return nil, nil, err
+	}
+	if int64(len(data)) > lim.MaxFileSize {
+		return nil, nil, apperr.Input(label, 0, "", "archive zip contenue dans l'archive zip trop grande (plus de %s) : déposez-la elle-même", sizeText(lim.MaxFileSize))
+	}
+	zr, err := zip.NewReader(bytes.NewReader(data), int64(len(data)))
+	if err != nil && !errors.Is(err, zip.ErrInsecurePath) {
+		return nil, nil, &apperr.InputError{File: label, Msg: "archive zip illisible : déposez le fichier XML lui-même, ou recréez l'archive", Err: err}
+	}
+	entries, warnings, err := zipEntries(u, zr, int64(len(data)), f.Name, lim, bud)
+	if err != nil {
+		return nil, nil, err
+	}
+	return entries, append([]string{fmt.Sprintf("l'archive zip contient une autre archive zip (%s) : son contenu est lu", f.Name)}, warnings...), nil
+}
+
+// sizeText writes a size limit in Mio, or in Kio below one Mio.
+func sizeText(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%d Kio", n>>10)
+	}
+	return fmt.Sprintf("%d Mio", n>>20)
+}
+
 // sizeHint is the size to reserve for an entry: its header's, but never more than a ratio the
 // reader accepts allows, so that a lying header cannot make us reserve memory for nothing.
-func sizeHint(f *zip.File, u Upload, lim Limits) int64 {
-	return int64(min(f.UncompressedSize64, uint64(lim.MaxRatio*u.Size+lim.RatioGrace), uint64(lim.MaxFileSize)))
+func sizeHint(f *zip.File, zipSize int64, lim Limits) int64 {
+	return int64(min(f.UncompressedSize64, uint64(lim.MaxRatio*zipSize+lim.RatioGrace), uint64(lim.MaxFileSize)))
 }
 
 func fileNames(fs []*zip.File) []string {
@@ -189,8 +256,7 @@ func zipTime(f *zip.File) time.Time {
 
 // openZipEntry decompresses an entry itself from its raw bytes so that the size and the
 // compression ratio are counted on the bytes actually read, never trusted from the headers.
-func openZipEntry(upload string, f *zip.File, lim Limits, bud *budget) (io.ReadCloser, error) {
-	label := upload + " (" + f.Name + ")"
+func openZipEntry(label string, f *zip.File, lim Limits, bud *budget) (io.ReadCloser, error) {
 	raw, err := f.OpenRaw()
 	if err != nil {
 		return nil, &apperr.InputError{File: label, Msg: "fichier abîmé dans l'archive zip", Err: err}

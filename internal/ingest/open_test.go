@@ -206,3 +206,73 @@ func TestLyingZipHeader(t *testing.T) {
 	assertInputError(t, err, "Structures.zip (Structures.xml)", "la taille ou la somme de contrôle ne correspond pas")
 	assert.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(16<<20))
 }
+
+// TestNestedZip: a zip holding a zip (an archive of the archive SIECLE gave) is unwrapped one
+// level, under the same limits: a bomb inside is still refused, and a deeper nesting is
+// refused with what to upload.
+func TestNestedZip(t *testing.T) {
+	bee := readTestdata(t, "ElevesSansAdresses.xml")
+	mod := time.Date(2026, 9, 5, 14, 40, 0, 0, time.UTC)
+	inner := zipBytes(t, zipEntry{name: "ElevesSansAdresses.xml", data: bee, mod: mod})
+	double := zipBytes(t, zipEntry{name: "ElevesSansAdresses.zip", data: inner}, zipEntry{name: "__MACOSX/._ElevesSansAdresses.zip", data: []byte("junk")})
+
+	p, err := Read(bytesUpload("Eleves_double.zip", double), Options{UAI: uai, SchoolYear: 2026})
+	require.NoError(t, err)
+	require.NotNil(t, p.SIECLE)
+	m := p.SIECLE.Meta
+	assert.Equal(t, "Eleves_double.zip", m.File)
+	assert.Equal(t, "ElevesSansAdresses.zip/ElevesSansAdresses.xml", m.Entry)
+	assert.Len(t, p.SIECLE.Pupils, 8)
+	assert.Equal(t, "l'archive zip contient une autre archive zip (ElevesSansAdresses.zip) : son contenu est lu", m.Warnings[0])
+	src, err := Detect(bytesUpload("Eleves_double.zip", double), Limits{})
+	require.NoError(t, err)
+	assert.Equal(t, fact.SourceSIECLE, src)
+
+	withReadme := zipBytes(t, zipEntry{name: "export/ElevesSansAdresses.zip", data: inner}, zipEntry{name: "export/lisezmoi.txt", data: []byte("x")})
+	p, err = Read(bytesUpload("Eleves_double.zip", withReadme), Options{UAI: uai})
+	require.NoError(t, err)
+	assert.Equal(t, []string{"l'archive zip contient une autre archive zip (export/ElevesSansAdresses.zip) : son contenu est lu",
+		"le fichier export/lisezmoi.txt de l'archive zip est ignoré : ce n'est pas un fichier XML"}, p.SIECLE.Meta.Warnings[:2])
+
+	bomb := zipBomb(t, "ElevesSansAdresses.xml", 8<<20)
+	cases := []struct {
+		desc string
+		data []byte
+		lim  Limits
+		file string
+		want string
+	}{
+		{"zip bomb inside", zipBytes(t, zipEntry{name: "ElevesSansAdresses.zip", data: bomb}), Limits{},
+			"Eleves_double.zip (ElevesSansAdresses.zip/ElevesSansAdresses.xml)", "taux de compression supérieur à 100:1"},
+		{"size cap inside", zipBytes(t, zipEntry{name: "ElevesSansAdresses.zip", data: bomb}), Limits{MaxFileSize: 2 << 20, MaxRatio: 1 << 20},
+			"Eleves_double.zip (ElevesSansAdresses.zip/ElevesSansAdresses.xml)", "dépasse la limite de 2 Mio"},
+		{"inner zip over the budget", zipBytes(t, zipEntry{name: "ElevesSansAdresses.zip", data: bomb}), Limits{MaxFileSize: 4 << 10, MaxRatio: 1 << 20},
+			"Eleves_double.zip (ElevesSansAdresses.zip)", "le contenu décompressé dépasse la limite"},
+		{"two levels", zipBytes(t, zipEntry{name: "a.zip", data: zipBytes(t, zipEntry{name: "b.zip", data: inner})}), Limits{},
+			"Eleves_double.zip", "l'archive zip a.zip contient elle-même une archive zip (b.zip) : déposez le fichier XML"},
+		{"not a zip inside", zipBytes(t, zipEntry{name: "ElevesSansAdresses.zip", data: bee}), Limits{},
+			"Eleves_double.zip (ElevesSansAdresses.zip)", "archive zip illisible"},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			_, err := Read(bytesUpload("Eleves_double.zip", c.data), Options{Limits: c.lim})
+			assertInputError(t, err, c.file, c.want)
+		})
+	}
+
+	// A feed's budget is larger: the inner zip is still held in memory only up to a school file's size.
+	var feed []zipEntry
+	for _, u := range feedUploads(t) {
+		b := make([]byte, u.Size)
+		_, err := u.Content.ReadAt(b, 0)
+		require.NoError(t, err)
+		feed = append(feed, zipEntry{name: u.Name, data: b})
+	}
+	feedZip := zipBytes(t, zipEntry{name: "AAF.zip", data: zipBytes(t, feed...)})
+	f, err := ReadFeed([]Upload{bytesUpload("AAF_double.zip", feedZip)}, Options{})
+	require.NoError(t, err)
+	assert.Equal(t, 5, f.Stats.Files)
+	assert.Contains(t, f.Warnings, "l'archive zip contient une autre archive zip (AAF.zip) : son contenu est lu")
+	_, err = ReadFeed([]Upload{bytesUpload("AAF_double.zip", feedZip)}, Options{Limits: Limits{MaxFileSize: 1 << 10}})
+	assertInputError(t, err, "AAF_double.zip (AAF.zip)", "archive zip contenue dans l'archive zip trop grande (plus de 1 Kio) : déposez-la elle-même")
+}
