@@ -266,8 +266,13 @@ type History struct {
 	// PreviousYearKnown is true when an STS-Web export of the previous school year was imported.
 	PreviousYearKnown  bool     `json:"previous_year_known"`
 	PreviousYearGroups []string `json:"previous_year_groups"` // Key() of last year's STS groups
-	// STSGroupsChangedAt is the export time of the oldest STS-Web file having today's set of
-	// groups: the last time groups changed, as far as Vigie saw. Zero when STS is absent.
+	// STSGroupsChangedAt is the export time of the oldest STS-Web file of the school year
+	// having today's set of groups, known only when Vigie saw an earlier file of the year with
+	// another set: the first export after the groups last changed. Zero (JSON
+	// "0001-01-01T00:00:00Z") when that time is unknown (one STS-Web file, or the same groups
+	// in every earlier one) or STS is absent: an sts_emp carries no export date, so the latest
+	// file's time says nothing of when its groups were made, and checks then judge from
+	// content (links.imported: is every STS-Web group in the links file?).
 	STSGroupsChangedAt time.Time `json:"sts_groups_changed_at"`
 }
 

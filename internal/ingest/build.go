@@ -37,7 +37,8 @@ type HistoryInput struct {
 	PreviousYearKnown  bool
 	PreviousYearGroups []string
 	// STSGroupsChangedAt is the last time the STS groups changed as far as Vigie saw (see
-	// STSGroupsChangedAt). Zero means "not computed": the current STS export time is used.
+	// STSGroupsChangedAt). Zero means unknown: Vigie saw no earlier STS-Web export of the
+	// school year with other groups. It is copied to the snapshot as is.
 	STSGroupsChangedAt time.Time
 }
 
@@ -626,12 +627,10 @@ func (b *builder) history() {
 		sort.Strings(keys)
 		b.snap.History.PreviousYearGroups = keys
 	}
-	switch {
-	case b.in.STS == nil:
-	case !h.STSGroupsChangedAt.IsZero():
+	// Never the current export time in place of an unknown one: an sts_emp carries no export
+	// date, and the school may upload it long after the groups last changed.
+	if b.in.STS != nil {
 		b.snap.History.STSGroupsChangedAt = h.STSGroupsChangedAt
-	default:
-		b.snap.History.STSGroupsChangedAt = b.in.STS.Meta.ExportedAt
 	}
 }
 
@@ -659,8 +658,10 @@ func groupSet(p *STSPart) string {
 
 // STSGroupsChangedAt returns the export time of the oldest STS-Web part having the current
 // part's set of groups (compared by fact.Key), walking back from current through the earlier
-// parts of the same school year while the set stays the same: the last time the groups
-// changed, as far as Vigie saw. Parts exported after current are ignored.
+// parts of the same school year while the set stays the same: the first export Vigie saw after
+// the groups last changed. It is known only when the walk reaches an earlier part with another
+// set; without one (no earlier part, or the same groups in all of them) the time of the last
+// change is unknown and the zero time is returned. Parts exported after current are ignored.
 func STSGroupsChangedAt(current *STSPart, earlier []*STSPart) time.Time {
 	if current == nil {
 		return time.Time{}
@@ -677,9 +678,9 @@ func STSGroupsChangedAt(current *STSPart, earlier []*STSPart) time.Time {
 	at := current.Meta.ExportedAt
 	for _, p := range past {
 		if groupSet(p) != want {
-			break
+			return at
 		}
 		at = p.Meta.ExportedAt
 	}
-	return at
+	return time.Time{}
 }

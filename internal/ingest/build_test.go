@@ -126,8 +126,13 @@ func TestBuild(t *testing.T) {
 	assert.Equal(t, 1, s.Teachers.ENT)
 
 	assert.Equal(t, fact.ENTSchool{StructureFound: true, StructureID: "52006", Name: "LYCEE JEAN MACÉ"}, s.ENT)
-	assert.Equal(t, fact.History{PreviousYearKnown: true, PreviousYearGroups: []string{"1GR-X", "GR-OLD"},
-		STSGroupsChangedAt: s.Sources[fact.SourceSTS].ExportedAt}, s.History)
+	assert.Equal(t, fact.History{PreviousYearKnown: true, PreviousYearGroups: []string{"1GR-X", "GR-OLD"}}, s.History,
+		"no earlier STS part with other groups: the last change of groups is unknown, never the export time")
+
+	in.History.STSGroupsChangedAt = time.Date(2026, 9, 2, 8, 0, 0, 0, time.UTC)
+	s, err = Build(in)
+	require.NoError(t, err)
+	assert.Equal(t, in.History.STSGroupsChangedAt, s.History.STSGroupsChangedAt, "a known change is copied as is")
 }
 
 func keys[V any](m map[string]V) []string {
@@ -206,11 +211,13 @@ func TestSTSGroupsChangedAt(t *testing.T) {
 		earlier []*STSPart
 		want    time.Time
 	}{
-		{"no history", nil, at(10)},
+		{"no history: unknown", nil, time.Time{}},
+		{"same groups in every earlier part: unknown", []*STSPart{part(3, "g2", "G1"), part(6, "G1", "G2")}, time.Time{}},
+		{"changed just before current", []*STSPart{part(1, "G1"), part(3, "G1")}, at(10)},
 		{"same groups since the 3rd", []*STSPart{part(1, "G1"), part(3, "g2", "G1"), part(6, "G1", "G2")}, at(3)},
 		{"changed back: the last change counts", []*STSPart{part(1, "G1", "G2"), part(3, "G1"), part(6, "G1", "G2")}, at(6)},
-		{"later parts ignored", []*STSPart{part(6, "G1", "G2"), part(12, "G3")}, at(6)},
-		{"another year ignored", []*STSPart{{Meta: Meta{ExportedAt: at(2), SchoolYear: 2025}, Groups: []STSGroup{{Code: "G1"}, {Code: "G2"}}}}, at(10)},
+		{"later parts ignored", []*STSPart{part(6, "G1"), part(12, "G1", "G2")}, at(10)},
+		{"another year ignored", []*STSPart{{Meta: Meta{ExportedAt: at(2), SchoolYear: 2025}, Groups: []STSGroup{{Code: "G1"}}}}, time.Time{}},
 	}
 	for _, c := range cases {
 		t.Run(c.desc, func(t *testing.T) {

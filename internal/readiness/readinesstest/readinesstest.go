@@ -71,6 +71,8 @@ func Snapshot(spec Spec) *fact.Snapshot {
 		History: fact.History{
 			PreviousYearKnown:  true,
 			PreviousYearGroups: []string{"OLD GROUP"},
+			// As if Vigie had seen an earlier STS-Web export with other groups: the change is
+			// known, and the links file (4 days old) is after it.
 			STSGroupsChangedAt: Now.Add(-10 * 24 * time.Hour),
 		},
 	}
