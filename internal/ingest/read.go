@@ -108,6 +108,9 @@ func Read(u Upload, opt Options) (*Part, error) {
 		m.ExportedAt, m.ExportTimeFrom = fallbackTime(u, e.modTime)
 		m.Warnings = append(m.Warnings, undatedWarning(m.ExportTimeFrom, m.ExportedAt))
 	}
+	if w, ok := futureWarning(m.ExportTimeFrom, m.ExportedAt, u.ReceivedAt); ok {
+		m.Warnings = append(m.Warnings, w)
+	}
 	if m.SHA256, err = digest(u); err != nil {
 		return nil, err
 	}
@@ -171,6 +174,29 @@ func undatedWarning(from string, at time.Time) string {
 		fallbackTimeLabels[from], at.In(paris()).Format("02/01/2006 à 15 h 04"))
 }
 
+// futureSlack is how much later than its import an export time may be before it is told:
+// clocks drift by a few minutes.
+const futureSlack = 10 * time.Minute
+
+// exportTimeLabels names, in French, where an export time was read.
+var exportTimeLabels = map[string]string{
+	fact.TimeFromContent:  "lue dans le fichier",
+	fact.TimeFromFileName: "lue dans le nom du fichier",
+	fact.TimeFromZipEntry: "date du fichier dans l'archive zip",
+	fact.TimeFromMtime:    "date de modification du fichier",
+}
+
+// futureWarning is the import warning of an export time later than the import: the clock of
+// the machine that exported it is wrong, or this is not the file it seems. The file is read
+// all the same (refusing it would not make the clock right); ok is false when the time is fine.
+func futureWarning(from string, at, received time.Time) (string, bool) {
+	if received.IsZero() || !at.After(received.Add(futureSlack)) || exportTimeLabels[from] == "" {
+		return "", false
+	}
+	return fmt.Sprintf("date d'export postérieure à la date de dépôt (%s) : %s, %s ; l'horloge de l'ordinateur qui a produit l'export est peut-être déréglée, ou ce n'est pas le bon fichier",
+		received.In(paris()).Format("02/01/2006 à 15 h 04"), at.In(paris()).Format("02/01/2006 à 15 h 04"), exportTimeLabels[from]), true
+}
+
 // digest is the SHA-256 of an upload's bytes as received.
 func digest(uploads ...Upload) (string, error) {
 	h := sha256.New()
@@ -219,6 +245,9 @@ func ReadFeed(uploads []Upload, opt Options) (*Feed, error) {
 		u.ReceivedAt = received
 		feed.ExtractedAt, feed.ExportTimeFrom = fallbackTime(u, latestEntry)
 		feed.Warnings = append(feed.Warnings, undatedWarning(feed.ExportTimeFrom, feed.ExtractedAt))
+	}
+	if w, ok := futureWarning(feed.ExportTimeFrom, feed.ExtractedAt, received); ok {
+		feed.Warnings = append(feed.Warnings, w)
 	}
 	sum, err := digest(uploads...)
 	if err != nil {
