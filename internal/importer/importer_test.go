@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -221,5 +222,61 @@ func TestImportFeedCoversEverySchoolOfTheAcademy(t *testing.T) {
 			require.Contains(t, snap.Sources, fact.SourceENT, sn.UAI)
 			assert.Equal(t, sn.UAI == "0790029C", snap.ENT.StructureFound, "%s: the neighbour is not in the feed", sn.UAI)
 		}
+	})
+}
+
+// TestImportSTSHistoryDatesTheLastChangeOfGroups: the last change of groups is known only
+// when Vigie saw an earlier STS-Web export of the year with other groups; then it is the
+// export time of the oldest one having today's groups, and a later export with the same
+// groups does not move it.
+func TestImportSTSHistoryDatesTheLastChangeOfGroups(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := setup(t, st)
+		path := w.files[fixture.KindSTS][0]
+		current, err := os.ReadFile(path)
+		require.NoError(t, err)
+		// Before the timetable was finished: the same export without its first group.
+		first := regexp.MustCompile(`(?s)<GROUPE CODE="[^"]*">.*?</GROUPE>`)
+		require.True(t, first.Match(current))
+		removed := true
+		earlier := first.ReplaceAllFunc(current, func(b []byte) []byte {
+			if removed {
+				removed = false
+				return nil
+			}
+			return b
+		})
+		name := filepath.Base(path)
+		at := func(days int) time.Time {
+			return fixture.DefaultNow.Add(-time.Duration(days) * 24 * time.Hour).Truncate(time.Second)
+		}
+		sts := func(content []byte, exported time.Time) ingest.Upload {
+			return ingest.Upload{Name: name, Content: bytes.NewReader(content), Size: int64(len(content)),
+				ReceivedAt: fixture.DefaultNow, ModTime: exported}
+		}
+		scope := access.Schools(w.academy.ID, "0790029C")
+		history := func(up ingest.Upload) (fact.History, time.Time) {
+			t.Helper()
+			res, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, UAI: "0790029C", By: "paul", Files: []ingest.Upload{up}})
+			require.NoError(t, err)
+			require.Zero(t, res.Rejected())
+			require.Len(t, res.Snapshots, 1)
+			var snap fact.Snapshot
+			require.NoError(t, json.Unmarshal(res.Snapshots[0].Facts, &snap))
+			return snap.History, snap.Sources[fact.SourceSTS].ExportedAt
+		}
+
+		h, _ := history(sts(earlier, at(20)))
+		assert.True(t, h.STSGroupsChangedAt.IsZero(), "a single STS-Web export: the last change is unknown, got %v", h.STSGroupsChangedAt)
+
+		h, exported := history(sts(current, at(4)))
+		require.True(t, exported.Equal(at(4)), "exported %v", exported)
+		assert.True(t, h.STSGroupsChangedAt.Equal(at(4)), "the groups changed since the earlier export: got %v", h.STSGroupsChangedAt)
+
+		again := append(bytes.Clone(current), '\n') // another file, the same groups
+		h, exported = history(sts(again, at(1)))
+		require.True(t, exported.Equal(at(1)), "exported %v", exported)
+		assert.True(t, h.STSGroupsChangedAt.Equal(at(4)), "same groups as the export of 4 days ago: got %v", h.STSGroupsChangedAt)
 	})
 }
