@@ -16,6 +16,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -123,7 +124,12 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		return Result{Academy: a, Accounts: Accounts(uaisOf(schools))}, nil
+		uais := uaisOf(schools)
+		// The school admin's schools were chosen at seeding: read them back from its grant.
+		if u, _, err := st.UserCredentials(ctx, sys, "etablissement"); err == nil && len(u.Grants) == 1 && len(u.Grants[0].UAIs) == 2 {
+			uais = u.Grants[0].UAIs
+		}
+		return Result{Academy: a, Accounts: Accounts(uais)}, nil
 	} else if !errors.Is(err, apperr.ErrNotFound) {
 		return Result{}, err
 	}
@@ -194,13 +200,43 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	accts := Accounts(uaisOf(schools))
+	latest, err := st.LatestResults(ctx, scope, academy.ID, time.Time{})
+	if err != nil {
+		return Result{}, err
+	}
+	accts := Accounts(schoolAdminSchools(latest, uaisOf(schools)))
 	if err := createAccounts(ctx, st, academy, accts); err != nil {
 		return Result{}, err
 	}
 	log.Info("demo academy seeded", "academy", AcademyCode, "schools", len(schools), "days", opts.Days,
 		"stages", opts.Stages, "duration", time.Since(start).Round(time.Millisecond))
 	return Result{Academy: academy, Accounts: accts, Seeded: true}, nil
+}
+
+// schoolAdminSchools chooses the demo school admin's two schools: one still not ready (a
+// to-do list to follow, steps to attest) and one ready or at risk, the lowest UAIs of each,
+// whatever the generator's draw; the lowest UAIs of all when the statuses do not allow it.
+func schoolAdminSchools(latest []store.Result, all []string) []string {
+	sort.Slice(latest, func(i, j int) bool { return latest[i].UAI < latest[j].UAI })
+	var out []string
+	for _, want := range [][]string{{"not_ready"}, {"at_risk", "ready"}} {
+		for _, r := range latest {
+			if slices.Contains(want, r.Status) {
+				out = append(out, r.UAI)
+				break
+			}
+		}
+	}
+	for _, u := range all {
+		if len(out) >= 2 {
+			break
+		}
+		if !slices.Contains(out, u) {
+			out = append(out, u)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 func uaisOf(schools []campaign.School) []string {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -67,6 +68,19 @@ func TestSeedSmallDemo(t *testing.T) {
 			require.Len(t, u.Grants, 1)
 			assert.Equal(t, a.Role, u.Grants[0].Role)
 		}
+
+		// The school admin follows a school still not ready, and one that is not.
+		latest, err := st.LatestResults(ctx, scope, res.Academy.ID, time.Time{})
+		require.NoError(t, err)
+		status := map[string]string{}
+		for _, r := range latest {
+			status[r.UAI] = r.Status
+		}
+		admin := res.Accounts[3]
+		require.Len(t, admin.UAIs, 2)
+		got := []string{status[admin.UAIs[0]], status[admin.UAIs[1]]}
+		assert.Contains(t, got, "not_ready", admin.UAIs)
+		assert.True(t, slices.ContainsFunc(got, func(s string) bool { return s == "ready" || s == "at_risk" }), "%v", got)
 
 		// A second start finds the demo and seeds nothing.
 		again, err := demo.Seed(ctx, st, opts)
