@@ -214,22 +214,23 @@ func siecleePupil(d *doc, n *node, bad *dateIssues) (SIECLEPupil, error) {
 	// A bad date loses that date, never the file: refusing it for one typing error would
 	// hide every pupil. Without its exit date a pupil counts as present, the conservative
 	// side (a present pupil missing from groups is reported, never hidden).
-	for _, f := range [...]struct {
-		name string
-		dst  *string
-	}{{"DATE_NAISS", &pu.BirthDate}, {"DATE_ENTREE", &pu.EntryDate}, {"DATE_SORTIE", &pu.ExitDate}} {
-		c := n.child(f.name)
-		if c == nil {
-			continue
-		}
-		v, ok := parseDate(c.text())
-		if !ok {
-			bad.add(c.line, f.name, pu.ID, c.text())
-			continue
-		}
-		*f.dst = v
-	}
+	pu.BirthDate = pupilDate(n, "DATE_NAISS", pu.ID, bad)
+	pu.EntryDate = pupilDate(n, "DATE_ENTREE", pu.ID, bad)
+	pu.ExitDate = pupilDate(n, "DATE_SORTIE", pu.ID, bad)
 	return pu, nil
+}
+
+// pupilDate parses the date in child name of n; "" when absent or malformed (added to bad).
+func pupilDate(n *node, name, id string, bad *dateIssues) string {
+	c := n.child(name)
+	if c == nil {
+		return ""
+	}
+	v, ok := parseDate(c.text())
+	if !ok {
+		bad.add(c.line, name, id, c.text())
+	}
+	return v
 }
 
 // dateIssues gathers the pupils' dates that do not parse, to warn about a few by line, field
