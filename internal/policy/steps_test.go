@@ -48,7 +48,7 @@ func TestStepRules(t *testing.T) {
 		return s
 	}(), "in step order")
 	assert.Equal(t, "done", byStep[5].State)
-	assert.Equal(t, "1 division(s) dans STS-Web (export du 10/09/2026)", byStep[5].Evidence)
+	assert.Equal(t, "1 division dans STS-Web (export du 10/09/2026)", byStep[5].Evidence)
 	assert.True(t, byStep[5].At.Equal(time.Date(2026, 9, 10, 8, 0, 0, 0, time.UTC)))
 	assert.Equal(t, "not_started", byStep[11].State)
 	assert.Equal(t, "not_started", byStep[13].State)

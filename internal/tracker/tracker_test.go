@@ -112,7 +112,7 @@ func TestRefreshAcademy(t *testing.T) {
 		groups := stepsByNumber(must(st.SchoolSteps(ctx, scope, s.uais[1], 2026)))
 		assert.NotEqual(t, campaign.StateDone, groups[12].State)
 		assert.Equal(t, campaign.EvidenceFact, groups[12].Source)
-		assert.Contains(t, groups[12].Evidence, "2 groupe(s)")
+		assert.Regexp(t, `\b2 groupes (encore )?vides dans SIECLE-BEE`, groups[12].Evidence)
 		assert.True(t, groups[12].Overdue, "due %s", camp.Calendar.Deadlines[12])
 		assert.Equal(t, campaign.StateLate, groups[12].State)
 		assert.Equal(t, campaign.StateBlocked, groups[13].State)

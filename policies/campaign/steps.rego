@@ -69,6 +69,12 @@ items(id) := object.get(input, ["report", "checks", id, "items"], 0)
 
 observe(state, evidence, names) := {"state": state, "evidence": evidence, "at": at(names)}
 
+# plural writes a count with its noun in agreement, « 1 groupe vide », « 2 groupes vides »:
+# French takes the singular for 0 and 1.
+plural(n, one, many) := sprintf("%d %s", [n, one]) if {
+	n < 2
+} else := sprintf("%d %s", [n, many])
+
 facts := object.get(input, "facts", {})
 
 sts_divisions := [d | some d in object.get(facts, "divisions", {}); d.sts.present]
@@ -77,7 +83,7 @@ sts_groups := [g | some g in object.get(facts, "groups", {}); g.sts.present]
 
 # --- 1. Bascule d'année (STS-Web) ------------------------------------------------------
 
-step_1 := observe("in_progress", sprintf("%d groupe(s) de l'an dernier reconduit(s) dans STS-Web alors que les groupes sont gérés dans EDT : à supprimer", [items("campaign.groups_not_carried_over")]), ["sts"]) if {
+step_1 := observe("in_progress", sprintf("%s dans STS-Web alors que les groupes sont gérés dans EDT : à supprimer", [plural(items("campaign.groups_not_carried_over"), "groupe de l'an dernier reconduit", "groupes de l'an dernier reconduits")]), ["sts"]) if {
 	current("sts")
 	status("campaign.groups_not_carried_over") == "fail"
 } else := observe("done", sprintf("Export STS-Web de l'année %s du %s", [school_year_label(input.school_year), fr_date("sts")]), ["sts"]) if {
@@ -111,7 +117,7 @@ step_2 := object.union(step_3, {"evidence": "Déduite de l'étape 3 : les nomenc
 
 # --- 5. Divisions (STS-Web) ------------------------------------------------------------
 
-step_5 := observe("done", sprintf("%d division(s) dans STS-Web (export du %s)", [count(sts_divisions), fr_date("sts")]), ["sts"]) if {
+step_5 := observe("done", sprintf("%s dans STS-Web (export du %s)", [plural(count(sts_divisions), "division", "divisions"), fr_date("sts")]), ["sts"]) if {
 	status("sts.divisions_present") == "pass"
 } else := observe("not_started", "Aucune division dans STS-Web", ["sts"]) if {
 	status("sts.divisions_present") == "fail"
@@ -121,7 +127,7 @@ step_5 := observe("done", sprintf("%d division(s) dans STS-Web (export du %s)", 
 
 step_6 := observe("done", "La structure de SIECLE-BEE correspond à celle de STS-Web", ["sts", "siecle", "siecle_structures"]) if {
 	status("siecle.structure_exported") == "pass"
-} else := observe("in_progress", sprintf("%d division(s) ou groupe(s) différent(s) entre STS-Web et SIECLE-BEE : exporter la structure et les services vers SIECLE", [items("siecle.structure_exported")]), ["sts", "siecle", "siecle_structures"]) if {
+} else := observe("in_progress", sprintf("%s entre STS-Web et SIECLE-BEE : exporter la structure et les services vers SIECLE", [plural(items("siecle.structure_exported"), "division ou groupe différent", "divisions ou groupes différents")]), ["sts", "siecle", "siecle_structures"]) if {
 	status("siecle.structure_exported") == "fail"
 }
 
@@ -133,16 +139,16 @@ step_7 := observe("not_started", "Aucun élève actif dans SIECLE-BEE", ["siecle
 	current("siecle")
 	active_pupils == 0
 } else := observe(
-	"in_progress", sprintf("%d élèves actifs dans SIECLE-BEE, dont %d anomalie(s) : élève sans division ou dans plusieurs, ou en double", [
-		active_pupils,
-		items("siecle.pupils_in_one_division") + items("siecle.no_duplicate_pupils"),
+	"in_progress", sprintf("%s dans SIECLE-BEE, dont %s : élève sans division ou dans plusieurs, ou en double", [
+		plural(active_pupils, "élève actif", "élèves actifs"),
+		plural(items("siecle.pupils_in_one_division") + items("siecle.no_duplicate_pupils"), "anomalie", "anomalies"),
 	]),
 	["siecle"],
 ) if {
 	current("siecle")
 	some id in ["siecle.pupils_in_one_division", "siecle.no_duplicate_pupils"]
 	status(id) == "fail"
-} else := observe("done", sprintf("%d élèves actifs dans SIECLE-BEE (export du %s)", [active_pupils, fr_date("siecle")]), ["siecle"]) if {
+} else := observe("done", sprintf("%s dans SIECLE-BEE (export du %s)", [plural(active_pupils, "élève actif", "élèves actifs"), fr_date("siecle")]), ["siecle"]) if {
 	current("siecle")
 }
 
@@ -157,14 +163,14 @@ step_8 := object.union(step_11, {"evidence": "Déduite de l'étape 11 : l'emploi
 
 links_pupils := object.get(facts, ["pupils", "links_listed"], 0)
 
-step_9 := observe("done", sprintf("Déduite de l'étape 12 : le fichier de liens d'EDT du %s nomme %d élèves", [fr_date("links"), links_pupils]), ["links"]) if {
+step_9 := observe("done", sprintf("Déduite de l'étape 12 : le fichier de liens d'EDT du %s nomme %s", [fr_date("links"), plural(links_pupils, "élève", "élèves")]), ["links"]) if {
 	current("links")
 	links_pupils > 0
 }
 
 # --- 10. Emploi du temps et groupes (EDT) ----------------------------------------------
 
-step_10 := observe("done", sprintf("%d groupe(s) construits dans EDT et présents dans STS-Web", [count(sts_groups)]), ["sts"]) if {
+step_10 := observe("done", sprintf("%s dans STS-Web", [plural(count(sts_groups), "groupe construit dans EDT et présent", "groupes construits dans EDT et présents")]), ["sts"]) if {
 	current("sts")
 	count(sts_groups) > 0
 } else := observe("done", "Établissement sans groupes : emploi du temps remonté dans STS-Web", ["sts"]) if {
@@ -180,7 +186,7 @@ divisions_with_services := [d | some d in sts_divisions; d.sts.services > 0]
 
 step_11 := observe("done", "Chaque division a des services avec enseignant dans STS-Web", ["sts"]) if {
 	status("sts.pedagogical_team") == "pass"
-} else := observe("in_progress", sprintf("%d division(s) sans service avec enseignant dans STS-Web", [items("sts.pedagogical_team")]), ["sts"]) if {
+} else := observe("in_progress", sprintf("%s sans service avec enseignant dans STS-Web", [plural(items("sts.pedagogical_team"), "division", "divisions")]), ["sts"]) if {
 	status("sts.pedagogical_team") == "fail"
 	count(divisions_with_services) > 0
 } else := observe("not_started", "Aucun service dans STS-Web : l'emploi du temps n'y a pas été exporté", ["sts"]) if {
@@ -194,10 +200,10 @@ step_12 := observe("in_progress", "Les groupes ont changé dans STS-Web depuis l
 } else := observe("done", "Tous les groupes de STS-Web ont des élèves dans SIECLE-BEE", ["sts", "siecle", "links"]) if {
 	status("siecle.groups_populated") == "pass"
 	status("links.imported") != "fail"
-} else := observe("in_progress", sprintf("Fichier de liens du %s reçu ; %d groupe(s) encore vide(s) dans SIECLE-BEE (les liens sont visibles le lendemain de l'import)", [fr_date("links"), items("siecle.groups_populated")]), ["siecle", "links"]) if {
+} else := observe("in_progress", sprintf("Fichier de liens du %s reçu ; %s dans SIECLE-BEE (les liens sont visibles le lendemain de l'import)", [fr_date("links"), plural(items("siecle.groups_populated"), "groupe encore vide", "groupes encore vides")]), ["siecle", "links"]) if {
 	status("siecle.groups_populated") == "fail"
 	current("links")
-} else := observe("not_started", sprintf("Aucun fichier de liens et %d groupe(s) vide(s) dans SIECLE-BEE", [items("siecle.groups_populated")]), ["sts", "siecle"]) if {
+} else := observe("not_started", sprintf("Aucun fichier de liens et %s dans SIECLE-BEE", [plural(items("siecle.groups_populated"), "groupe vide", "groupes vides")]), ["sts", "siecle"]) if {
 	status("siecle.groups_populated") == "fail"
 }
 
@@ -210,10 +216,10 @@ step_13 := observe("not_started", "L'établissement est absent de l'annuaire fé
 	status("ent.classes_populated") == "pass"
 	status("ent.groups_populated") == "pass"
 } else := observe(
-	"in_progress", sprintf("Annuaire fédérateur du %s : %d classe(s) et %d groupe(s) sans élève", [
+	"in_progress", sprintf("Annuaire fédérateur du %s : %s et %s sans élève", [
 		fr_date("ent"),
-		items("ent.classes_populated"),
-		items("ent.groups_populated"),
+		plural(items("ent.classes_populated"), "classe", "classes"),
+		plural(items("ent.groups_populated"), "groupe", "groupes"),
 	]),
 	["ent"],
 ) if {

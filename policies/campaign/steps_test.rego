@@ -52,7 +52,7 @@ test_every_step_done_from_the_files if {
 
 test_evidence_and_time if {
 	o := obs(base, 5)
-	o.evidence == "1 division(s) dans STS-Web (export du 10/09/2026)"
+	o.evidence == "1 division dans STS-Web (export du 10/09/2026)"
 	o.at == "2026-09-10T08:00:00Z"
 	obs(base, 12).at == "2026-09-14T16:00:00Z"
 	obs(base, 1).evidence == "Export STS-Web de l'année 2026-2027 du 10/09/2026"
@@ -70,7 +70,7 @@ test_rollover_not_done_with_last_years_sts if {
 test_rollover_carried_over_groups if {
 	o := obs(with_check("campaign.groups_not_carried_over", "fail", 3), 1)
 	o.state == "in_progress"
-	startswith(o.evidence, "3 groupe(s) de l'an dernier")
+	o.evidence == "3 groupes de l'an dernier reconduits dans STS-Web alors que les groupes sont gérés dans EDT : à supprimer"
 }
 
 test_nomenclatures_from_sts_only if {
@@ -91,7 +91,7 @@ test_divisions_missing if {
 test_structure_not_exported if {
 	o := obs(with_check("siecle.structure_exported", "fail", 4), 6)
 	o.state == "in_progress"
-	startswith(o.evidence, "4 division(s) ou groupe(s)")
+	startswith(o.evidence, "4 divisions ou groupes différents entre STS-Web")
 	o.at == "2026-09-12T08:00:00Z"
 }
 
@@ -102,7 +102,9 @@ test_structure_unknown_says_nothing if {
 test_pupils if {
 	o := obs(with_check("siecle.no_duplicate_pupils", "fail", 2), 7)
 	o.state == "in_progress"
-	contains(o.evidence, "dont 2 anomalie(s)")
+	o.evidence == "35 élèves actifs dans SIECLE-BEE, dont 2 anomalies : élève sans division ou dans plusieurs, ou en double"
+	one := json.patch(with_check("siecle.pupils_in_one_division", "fail", 1), [{"op": "replace", "path": "/facts/pupils/active", "value": 1}])
+	startswith(obs(one, 7).evidence, "1 élève actif dans SIECLE-BEE, dont 1 anomalie :")
 	empty := json.patch(base, [{"op": "replace", "path": "/facts/pupils/active", "value": 0}])
 	obs(empty, 7).state == "not_started"
 }
@@ -130,9 +132,10 @@ test_links if {
 	contains(changed.evidence, "réexporter les liens")
 	waiting := obs(with_check("siecle.groups_populated", "fail", 3), 12)
 	waiting.state == "in_progress"
-	contains(waiting.evidence, "3 groupe(s) encore vide(s)")
+	contains(waiting.evidence, "reçu ; 3 groupes encore vides dans SIECLE-BEE")
 	nolinks := json.patch(with_check("siecle.groups_populated", "fail", 3), [{"op": "remove", "path": "/facts/sources/links"}])
 	obs(nolinks, 12).state == "not_started"
+	obs(nolinks, 12).evidence == "Aucun fichier de liens et 3 groupes vides dans SIECLE-BEE"
 	not obs(nolinks, 9)
 }
 
@@ -140,7 +143,7 @@ test_ent if {
 	obs(with_check("ent.structure_known", "fail", 1), 13).state == "not_started"
 	o := obs(with_check("ent.groups_populated", "fail", 2), 13)
 	o.state == "in_progress"
-	o.evidence == "Annuaire fédérateur du 15/09/2026 : 0 classe(s) et 2 groupe(s) sans élève"
+	o.evidence == "Annuaire fédérateur du 15/09/2026 : 0 classe et 2 groupes sans élève"
 	not obs(with_check("ent.structure_known", "unknown", 1), 13)
 }
 
@@ -148,4 +151,12 @@ test_export_to_edt_from_groups if {
 	o := obs(with_check("sts.pedagogical_team", "fail", 1), 8)
 	o.state == "done"
 	startswith(o.evidence, "Déduite de l'étape 10")
+}
+
+test_plural_agrees_in_french if {
+	campaign.plural(0, "groupe vide", "groupes vides") == "0 groupe vide"
+	campaign.plural(1, "groupe vide", "groupes vides") == "1 groupe vide"
+	campaign.plural(2, "groupe vide", "groupes vides") == "2 groupes vides"
+	obs(base, 10).evidence == "1 groupe construit dans EDT et présent dans STS-Web"
+	obs(with_check("sts.pedagogical_team", "fail", 1), 11).evidence == "1 division sans service avec enseignant dans STS-Web"
 }
