@@ -150,11 +150,11 @@ func ForecastSchool(in ForecastInput) Forecast {
 	switch {
 	case len(f.Late) > 0:
 		f.Outcome = ForecastWillFail
-		f.Reason = fmt.Sprintf("Encore rouge à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, même en agissant aujourd'hui : %s (%d problème(s) ne peuvent pas arriver à temps) ; au mieux vert le %s.",
-			frenchDateTime(in.Target), f.Late[0].Title, len(f.Late), frenchDateTime(f.EarliestGreen))
+		f.Reason = fmt.Sprintf("Encore rouge à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, même en agissant aujourd'hui : %s (%s pas arriver à temps) ; au mieux vert le %s.",
+			frenchDateTime(in.Target), f.Late[0].Title, Plural(len(f.Late), "problème ne peut", "problèmes ne peuvent"), frenchDateTime(f.EarliestGreen))
 	case unknown > 0:
 		f.Outcome = ForecastUnknown
-		f.Reason = fmt.Sprintf("Impossible à prévoir : %d contrôle(s) bloquant(s) impossible(s) à évaluer (source absente ou trop ancienne).", unknown)
+		f.Reason = fmt.Sprintf("Impossible à prévoir : %s à évaluer (source absente ou trop ancienne).", Plural(unknown, "contrôle bloquant impossible", "contrôles bloquants impossibles"))
 	default:
 		f.Outcome = ForecastOnTrack
 		f.Reason = fmt.Sprintf("Vert à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, si les corrections sont faites aujourd'hui avant l'heure limite.", frenchDateTime(in.Target))

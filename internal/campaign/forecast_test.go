@@ -32,12 +32,16 @@ func TestForecastSchool(t *testing.T) {
 			want: ForecastOnTrack, earliest: target, reasonParts: []string{"Vert à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première"}},
 		{name: "links fix arrives two days later", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{ent, links}},
 			want: ForecastWillFail, earliest: paris("2026-09-20 06:00"), late: 1,
-			reasonParts: []string{"Encore rouge à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première", "Groupes peuplés dans SIECLE-BEE", "au mieux vert le dimanche 20 septembre 2026 à 6\u00a0h\u00a000"}},
+			reasonParts: []string{"Encore rouge à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première", "Groupes peuplés dans SIECLE-BEE (1 problème ne peut pas arriver à temps)", "au mieux vert le dimanche 20 septembre 2026 à 6\u00a0h\u00a000"}},
 		{name: "links already on their way", in: ForecastInput{UAI: "A", Status: "not_ready",
 			Items: []ForecastItem{func() ForecastItem { l := links; l.InFlight = next; return l }()}},
 			want: ForecastOnTrack, greenNext: true, earliest: next},
 		{name: "blocker unknown", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{{Check: "ent.structure_known", Step: 13, Unknown: true, ReachesGAR: target}}},
-			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 1 contrôle(s)"}},
+			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 1 contrôle bloquant impossible à évaluer (source absente"}},
+		{name: "two blockers unknown", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{
+			{Check: "ent.structure_known", Step: 13, Unknown: true, ReachesGAR: target},
+			{Check: "ent.classes_populated", Step: 13, Unknown: true, ReachesGAR: target}}},
+			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 2 contrôles bloquants impossibles à évaluer"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -52,6 +56,7 @@ func TestForecastSchool(t *testing.T) {
 			}
 			assert.NotEmpty(t, f.Reason)
 			assert.NotContains(t, f.Reason, "/", "dates as the pages write them")
+			assert.NotContains(t, f.Reason, "(s)", "plurals agree")
 			assert.LessOrEqual(t, strings.Count(f.Reason, "transmission du"), 1, "one handover per forecast: %s", f.Reason)
 			assert.NotEmpty(t, f.Outcome.Label())
 		})
