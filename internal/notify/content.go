@@ -7,6 +7,8 @@ import (
 	"strings"
 	texttemplate "text/template"
 	"time"
+
+	"github.com/vigie-edu/vigie/internal/campaign"
 )
 
 // TodoLine is one to-do item of a school in a digest.
@@ -71,8 +73,23 @@ type RedLine struct {
 type CallLine struct {
 	UAI, Name     string
 	EarliestGreen string // French
-	Reason        string
-	Late          []string // titles of the problems that cannot reach the target in time
+	// Reason is the forecast's sentence, for the webhook; the e-mail says its parts once
+	// instead (the target handover is in the section's header, EarliestGreen on the line).
+	Reason string
+	Late   []string // titles of the problems that cannot reach the target in time, latest first
+}
+
+// LateSummary says which problems cannot reach the target handover in time: the latest one
+// and how many others, « Ne peuvent pas arriver à temps : X et 2 autres problèmes ».
+func (c CallLine) LateSummary() string {
+	switch len(c.Late) {
+	case 0:
+		return c.Reason
+	case 1:
+		return "Ne peut pas arriver à temps : " + c.Late[0]
+	default:
+		return "Ne peuvent pas arriver à temps : " + c.Late[0] + " et " + campaign.Plural(len(c.Late)-1, "autre problème", "autres problèmes")
+	}
 }
 
 // SupervisorDigest is a supervisor's morning e-mail.
@@ -128,13 +145,6 @@ func StatusLabel(s string) string {
 	}
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return fmt.Sprintf("1 %s", one)
-	}
-	return fmt.Sprintf("%d %s", n, many)
-}
-
 var funcs = map[string]any{"join": strings.Join, "add": func(a, b int) int { return a + b }}
 
 const schoolText = `Bonjour{{if .Name}} {{.Name}}{{end}},
@@ -151,7 +161,7 @@ Toujours à faire :
 {{range .Reminders}}- Étape {{.Step}} « {{.Title}} » : échéance le {{.Due}} ({{if eq .Days 1}}demain{{else}}dans {{.Days}} jours{{end}}) ; état actuel : {{.State}}.
 {{end}}{{end}}{{end}}
 --
-Vous recevez ce message parce que vous êtes habilité(e) pour ces établissements dans Vigie. Un point inchangé n'est rappelé que tous les {{.RepeatDays}} jour(s).
+Vous recevez ce message parce que vous êtes habilité(e) pour ces établissements dans Vigie. Un point inchangé n'est rappelé {{if le .RepeatDays 1}}qu'une fois par jour{{else}}que tous les {{.RepeatDays}} jours{{end}}.
 {{if .Preferences}}Changer la fréquence : {{.Preferences}}
 {{end}}{{if .Unsubscribe}}Ne plus recevoir ces messages : {{.Unsubscribe}}
 {{end}}{{define "item"}}{{.Rank}}. {{.Title}} (étape {{.Step}}, {{.Severity}}){{if .Late}} : EN RETARD{{end}}
@@ -174,7 +184,7 @@ const schoolHTML = `<!DOCTYPE html>
 {{if .Reminders}}<h3>Échéances de la campagne</h3>
 <ul>{{range .Reminders}}<li>Étape {{.Step}} « {{.Title}} » : échéance le <strong>{{.Due}}</strong> ({{if eq .Days 1}}demain{{else}}dans {{.Days}} jours{{end}}) ; état actuel : {{.State}}.</li>{{end}}</ul>{{end}}
 {{end}}<hr>
-<p style="font-size: small">Vous recevez ce message parce que vous êtes habilité(e) pour ces établissements dans Vigie. Un point inchangé n'est rappelé que tous les {{.RepeatDays}} jour(s).
+<p style="font-size: small">Vous recevez ce message parce que vous êtes habilité(e) pour ces établissements dans Vigie. Un point inchangé n'est rappelé {{if le .RepeatDays 1}}qu'une fois par jour{{else}}que tous les {{.RepeatDays}} jours{{end}}.
 {{if .Preferences}}<a href="{{.Preferences}}">Changer la fréquence</a>.{{end}}
 {{if .Unsubscribe}}<a href="{{.Unsubscribe}}">Ne plus recevoir ces messages</a>.{{end}}</p>
 </body></html>
@@ -194,7 +204,7 @@ Académie de {{.Academy}}, point du matin.
 {{end}}{{end}}{{if .CallFirst}}
 À appeler en premier ({{len .CallFirst}}) : encore rouges au transfert du {{.Target}} même s'ils agissent aujourd'hui.
 {{range $i, $c := .CallFirst}}{{add $i 1}}. {{$c.Name}} ({{$c.UAI}}) : au mieux vert le {{$c.EarliestGreen}}
-   {{$c.Reason}}
+   {{$c.LateSummary}}
 {{end}}{{end}}
 --
 {{if .Preferences}}Changer la fréquence : {{.Preferences}}
@@ -210,7 +220,7 @@ const supervisorHTML = `<!DOCTYPE html>
 <ul>{{range .TurnedRed}}<li>{{.Name}} ({{.UAI}}, {{.Departement}}) : était {{.Previous}}</li>{{end}}</ul>{{end}}
 {{if .CallFirst}}<h2>À appeler en premier ({{len .CallFirst}})</h2>
 <p>Encore rouges au transfert du {{.Target}} même s'ils agissent aujourd'hui.</p>
-<ol>{{range .CallFirst}}<li><strong>{{.Name}}</strong> ({{.UAI}}) : au mieux vert le {{.EarliestGreen}}<br>{{.Reason}}</li>{{end}}</ol>{{end}}
+<ol>{{range .CallFirst}}<li><strong>{{.Name}}</strong> ({{.UAI}}) : au mieux vert le {{.EarliestGreen}}<br>{{.LateSummary}}</li>{{end}}</ol>{{end}}
 <hr>
 <p style="font-size: small">{{if .Preferences}}<a href="{{.Preferences}}">Changer la fréquence</a>. {{end}}{{if .Unsubscribe}}<a href="{{.Unsubscribe}}">Ne plus recevoir ces messages</a>.{{end}}</p>
 </body></html>
@@ -227,12 +237,12 @@ var (
 func (d SchoolDigest) Render() (subject, text, html string, err error) {
 	items, isNew := d.Items()
 	if len(d.Sections) == 1 {
-		subject = fmt.Sprintf("Vigie : %s pour %s avant le transfert GAR", plural(items, "point", "points"), d.Sections[0].Name)
+		subject = fmt.Sprintf("Vigie : %s pour %s avant le transfert GAR", campaign.Plural(items, "point", "points"), d.Sections[0].Name)
 	} else {
-		subject = fmt.Sprintf("Vigie : %s pour vos %d établissements avant le transfert GAR", plural(items, "point", "points"), len(d.Sections))
+		subject = fmt.Sprintf("Vigie : %s pour vos %d établissements avant le transfert GAR", campaign.Plural(items, "point", "points"), len(d.Sections))
 	}
 	if isNew > 0 {
-		subject += fmt.Sprintf(" (%s)", plural(isNew, "nouveau", "nouveaux"))
+		subject += fmt.Sprintf(" (%s)", campaign.Plural(isNew, "nouveau", "nouveaux"))
 	}
 	var t, h bytes.Buffer
 	if err := schoolTextT.Execute(&t, d); err != nil {
@@ -247,7 +257,7 @@ func (d SchoolDigest) Render() (subject, text, html string, err error) {
 // Render writes the supervisor's digest: subject, plain text and HTML.
 func (d SupervisorDigest) Render() (subject, text, html string, err error) {
 	subject = fmt.Sprintf("Vigie %s : %s au rouge cette nuit, %s à appeler en premier", d.Academy,
-		plural(len(d.TurnedRed), "établissement", "établissements"), fmt.Sprint(len(d.CallFirst)))
+		campaign.Plural(len(d.TurnedRed), "établissement", "établissements"), fmt.Sprint(len(d.CallFirst)))
 	var t, h bytes.Buffer
 	if err := supervisorTextT.Execute(&t, d); err != nil {
 		return "", "", "", fmt.Errorf("render supervisor digest: %w", err)

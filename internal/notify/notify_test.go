@@ -266,7 +266,7 @@ func TestDigestsEndToEnd(t *testing.T) {
 			"=== Collège Henri IV (0860001J) : prêt ===",
 			"- Étape 12 « Export des liens élèves-groupes vers SIECLE-BEE » : échéance le mardi 15 septembre 2026 (dans 7 jours) ; état actuel : bloquée.",
 			"- Étape 13 « Alimentation automatique de l'annuaire fédérateur » : échéance le mardi 15 septembre 2026 (dans 7 jours) ; état actuel : bloquée.",
-			"Un point inchangé n'est rappelé que tous les 3 jour(s).",
+			"Un point inchangé n'est rappelé que tous les 3 jours.",
 			"Ne plus recevoir ces messages : https://vigie.ac-poitiers.fr/api/v1/unsubscribe/" + w.adminPrefs.UnsubscribeToken,
 		} {
 			assert.Contains(t, a.Text, want)
@@ -281,7 +281,11 @@ func TestDigestsEndToEnd(t *testing.T) {
 		assert.Equal(t, "Vigie Poitiers : 1 établissement au rouge cette nuit, 1 à appeler en premier", s.Subject)
 		assert.Contains(t, s.Text, "Établissements passés au rouge cette nuit (1) :\n- Lycée Jean Macé (0790029C, 79) : était prêt")
 		assert.Contains(t, s.Text, "À appeler en premier (1) : encore rouges au transfert du jeudi 10 septembre 2026 à 06 h 00 même s'ils agissent aujourd'hui.")
-		assert.Contains(t, s.Text, "1. Lycée Jean Macé (0790029C) : au mieux vert le samedi 12 septembre 2026 à 06 h 00")
+		assert.Contains(t, s.Text, "1. Lycée Jean Macé (0790029C) : au mieux vert le samedi 12 septembre 2026 à 06 h 00\n"+
+			"   Ne peut pas arriver à temps : Groupes peuplés dans SIECLE-BEE\n")
+		assert.Equal(t, 1, strings.Count(s.Text, "au mieux vert"), "said once:\n%s", s.Text)
+		assert.Equal(t, 1, strings.Count(s.Text, "10 septembre"), "the target handover is in the header only:\n%s", s.Text)
+		assert.NotContains(t, s.Text, "(s)")
 		assert.Contains(t, s.HTML, "<h2>À appeler en premier (1)</h2>")
 
 		mu.Lock()
@@ -294,6 +298,7 @@ func TestDigestsEndToEnd(t *testing.T) {
 		require.Len(t, ev.TurnedRed, 1)
 		assert.Equal(t, "0790029C", ev.TurnedRed[0].UAI)
 		require.Len(t, ev.CallFirst, 1)
+		assert.Contains(t, ev.CallFirst[0].Reason, "au mieux vert le", "the webhook keeps the forecast's sentence")
 
 		// The job retried for the same slot sends nothing twice.
 		counts, err = d.Run(ctx, slot, w.now.Add(time.Minute))
@@ -368,4 +373,45 @@ func TestDigestFailureIsRetriedForTheFailedOnly(t *testing.T) {
 	msgs := srv.Wait(t, 2, 10*time.Second)
 	assert.Equal(t, []string{"ce.0790029c@ac-poitiers.fr"}, msgs[0].To)
 	assert.Equal(t, []string{"dane@ac-poitiers.fr"}, msgs[1].To)
+}
+
+// TestSupervisorDigestSaysEachThingOnce: a school to call first gets its name, UAI, earliest
+// green date, latest problem and how many others, each once; the target handover is in the
+// header only.
+func TestSupervisorDigestSaysEachThingOnce(t *testing.T) {
+	d := notify.SupervisorDigest{Academy: "Poitiers", Target: "jeudi 10 septembre 2026 à 06 h 00", CallFirst: []notify.CallLine{
+		{UAI: "0790029C", Name: "Lycée Jean Macé", EarliestGreen: "samedi 12 septembre 2026 à 06 h 00",
+			Reason: "Encore rouge à la transmission du jeudi 10 septembre 2026 à 6 h 00 ; au mieux vert le samedi 12 septembre 2026 à 6 h 00.",
+			Late:   []string{"Groupes peuplés dans SIECLE-BEE", "Classes peuplées dans l'ENT", "Liens élèves-groupes importés"}},
+		{UAI: "0860001J", Name: "Collège Henri IV", EarliestGreen: "vendredi 11 septembre 2026 à 06 h 00",
+			Late: []string{"Groupes peuplés dans SIECLE-BEE", "Classes peuplées dans l'ENT"}},
+	}}
+	subject, text, html, err := d.Render()
+	require.NoError(t, err)
+	assert.Equal(t, "Vigie Poitiers : 0 établissement au rouge cette nuit, 2 à appeler en premier", subject)
+	assert.Contains(t, text, "1. Lycée Jean Macé (0790029C) : au mieux vert le samedi 12 septembre 2026 à 06 h 00\n"+
+		"   Ne peuvent pas arriver à temps : Groupes peuplés dans SIECLE-BEE et 2 autres problèmes\n")
+	assert.Contains(t, text, "2. Collège Henri IV (0860001J) : au mieux vert le vendredi 11 septembre 2026 à 06 h 00\n"+
+		"   Ne peuvent pas arriver à temps : Groupes peuplés dans SIECLE-BEE et 1 autre problème\n")
+	for _, body := range []string{text, html} {
+		assert.Equal(t, 2, strings.Count(body, "au mieux vert"), body)
+		assert.Equal(t, 1, strings.Count(body, "10 septembre"), body)
+		assert.Equal(t, 1, strings.Count(body, "12 septembre"), body)
+		assert.NotContains(t, body, "Encore rouge à la transmission", "the forecast's sentence repeats the header and the date")
+	}
+	assert.Contains(t, html, "<li><strong>Lycée Jean Macé</strong> (0790029C) : au mieux vert le samedi 12 septembre 2026 à 06 h 00<br>"+
+		"Ne peuvent pas arriver à temps : Groupes peuplés dans SIECLE-BEE et 2 autres problèmes</li>")
+}
+
+func TestSchoolDigestRepeatCadenceAgrees(t *testing.T) {
+	for days, want := range map[int]string{1: "Un point inchangé n'est rappelé qu'une fois par jour.", 3: "Un point inchangé n'est rappelé que tous les 3 jours."} {
+		d := notify.SchoolDigest{NextHandover: "mercredi 9 septembre 2026 à 06 h 00", RepeatDays: days,
+			Sections: []notify.SchoolSection{{UAI: "0790029C", Name: "Lycée Jean Macé", Status: "prêt"}}}
+		subject, text, html, err := d.Render()
+		require.NoError(t, err)
+		assert.Equal(t, "Vigie : 0 point pour Lycée Jean Macé avant le transfert GAR", subject)
+		assert.Contains(t, text, want)
+		assert.Contains(t, html, want)
+		assert.NotContains(t, text, "jour(s)")
+	}
 }
