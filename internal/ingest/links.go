@@ -99,6 +99,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 	var contentUAI, contentYear string
 	uaiLine, yearLine := 0, 0
 	seen := map[string]int{}
+	var badDates dateIssues
 	err := d.each(func(parent, name string) bool {
 		return (name == "PARAMETRES" && parent == d.root) || name == "ELEVE"
 	}, func(n *node) error {
@@ -114,7 +115,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 			p.ImportDate, err = dateField(d.file, n, "DATE_IMPORT", "fichier de liens")
 			return err
 		}
-		pu, err := linksPupil(d, n)
+		pu, err := linksPupil(d, n, &badDates)
 		if err != nil {
 			return err
 		}
@@ -156,6 +157,7 @@ func readLinks(d *doc, names []string, opt Options) (*LinksPart, error) {
 	if err := opt.checkYear(&p.Meta, d.file, yearLine, "PARAMETRES/ANNEE_SCOLAIRE", year); err != nil {
 		return nil, err
 	}
+	badDates.report(&p.Meta)
 	links := 0
 	for _, pu := range p.Pupils {
 		links += len(pu.Groups)
@@ -173,7 +175,7 @@ func (ln linksName) year4() string {
 	return strconv.Itoa(ln.year)
 }
 
-func linksPupil(d *doc, n *node) (LinksPupil, error) {
+func linksPupil(d *doc, n *node, bad *dateIssues) (LinksPupil, error) {
 	pu := LinksPupil{
 		ID:        firstNonEmpty(n.attr("ELEVE_ID"), n.get("ELEVE_ID"), n.attr("ID")),
 		INE:       strings.ToUpper(firstNonEmpty(n.get("ID_NATIONAL"), n.get("INE"))),
@@ -181,53 +183,46 @@ func linksPupil(d *doc, n *node) (LinksPupil, error) {
 		FirstName: n.get("PRENOM"),
 		Groups:    []LinksLink{},
 	}
-	who := "élève " + firstNonEmpty(pu.ID, pu.INE, pu.LastName+" "+pu.FirstName)
 	if pu.ID == "" && pu.INE == "" {
 		return pu, &apperr.InputError{File: d.file, Line: n.line, Field: "ELEVE/ELEVE_ID", Msg: "un élève n'a ni ELEVE_ID ni INE : impossible de le rapprocher de SIECLE"}
 	}
-	var err error
-	if pu.BirthDate, err = dateField(d.file, n, "DATE_NAISS", who); err != nil {
-		return pu, err
+	who := firstNonEmpty(pu.ID, pu.INE)
+	// A bad date loses that date, never the file nor the link, as in SIECLE-BEE pupils. A
+	// link whose end date is unreadable counts as current: dropping it could make a group
+	// look empty that is not, and the warning says which link to check.
+	if c := n.child("DATE_NAISS"); c != nil {
+		pu.BirthDate = bad.date(n.name, c, who, dateIgnored)
 	}
 	// Any element whose name starts with CODE_GROUPE is a link; its parent holds the dates.
 	// A GROUPE element with a CODE attribute and no such leaf is a link too.
-	var walk func(parent, c *node) error
-	walk = func(parent, c *node) error {
+	var walk func(parent, c *node)
+	walk = func(parent, c *node) {
 		switch {
 		case strings.HasPrefix(c.name, "CODE_GROUPE") && c.text() != "" && len(c.kids) == 0:
 			l := LinksLink{Group: c.text()}
 			for _, k := range parent.kids {
 				switch {
 				case strings.HasPrefix(k.name, "DATE_DEB"):
-					v, ok := parseDate(k.text())
-					if !ok {
-						return badDate(d.file, k.line, parent.name+"/"+k.name, who, k.text())
-					}
-					l.Start = v
+					l.Start = bad.date(parent.name, k, who, "date ignorée, le lien est retenu")
 				case strings.HasPrefix(k.name, "DATE_FIN"):
 					v, ok := parseDate(k.text())
 					if !ok {
-						return badDate(d.file, k.line, parent.name+"/"+k.name, who, k.text())
+						bad.add(k.line, who, parent.name+"/"+k.name, k.text(), "le lien au groupe "+quoted(l.Group)+" est compté comme en cours")
 					}
 					l.End = v
 				}
 			}
 			pu.Groups = appendLink(pu.Groups, l)
-			return nil
+			return
 		case strings.HasPrefix(c.name, "GROUPE") && c.attr("CODE") != "" && !hasLeafPrefix(c, "CODE_GROUPE"):
 			pu.Groups = appendLink(pu.Groups, LinksLink{Group: c.attr("CODE")})
 		}
 		for _, k := range c.kids {
-			if err := walk(c, k); err != nil {
-				return err
-			}
+			walk(c, k)
 		}
-		return nil
 	}
 	for _, k := range n.kids {
-		if err := walk(n, k); err != nil {
-			return pu, err
-		}
+		walk(n, k)
 	}
 	return pu, nil
 }

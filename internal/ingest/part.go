@@ -126,6 +126,47 @@ func (o Options) checkYear(m *Meta, file string, line int, field, year string) e
 	return nil
 }
 
+// dateIssues gathers the pupils' dates that do not parse (SIECLE-BEE pupils, the links
+// file's pupils and their links), to warn about a few by line, pupil and field, then count
+// the rest: 5,000 bad dates must not make 5,000 warnings. A bad date of a pupil loses that
+// date, never the file: refusing it for one typing error would hide every pupil.
+type dateIssues struct {
+	examples []string
+	n        int
+}
+
+// maxDateExamples is how many bad dates are told one by one.
+const maxDateExamples = 5
+
+// dateIgnored is what becomes of a bad date that decides nothing.
+const dateIgnored = "date ignorée"
+
+// date parses the text of c, a child of an element named parent, a date of pupil; "" when
+// malformed, told to b with then (what was done instead).
+func (b *dateIssues) date(parent string, c *node, pupil, then string) string {
+	v, ok := parseDate(c.text())
+	if !ok {
+		b.add(c.line, pupil, parent+"/"+c.name, c.text(), then)
+	}
+	return v
+}
+
+func (b *dateIssues) add(line int, pupil, field, value, then string) {
+	b.n++
+	if len(b.examples) == maxDateExamples {
+		return
+	}
+	b.examples = append(b.examples, fmt.Sprintf("ligne %d, élève %s : %s %s n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA) ; %s", line, pupil, field, quoted(value), then))
+}
+
+// report adds the warnings to m.
+func (b *dateIssues) report(m *Meta) {
+	m.Warnings = append(m.Warnings, b.examples...)
+	if rest := b.n - len(b.examples); rest > 0 {
+		m.warnf("autres dates d'élèves invalides, traitées de même : %d", rest)
+	}
+}
+
 // badDate is the error for a date that does not parse.
 func badDate(file string, line int, field, who, value string) error {
 	return &apperr.InputError{File: file, Line: line, Field: field,

@@ -1,7 +1,6 @@
 package ingest
 
 import (
-	"fmt"
 	"io"
 	"strings"
 
@@ -214,52 +213,20 @@ func siecleePupil(d *doc, n *node, bad *dateIssues) (SIECLEPupil, error) {
 	// A bad date loses that date, never the file: refusing it for one typing error would
 	// hide every pupil. Without its exit date a pupil counts as present, the conservative
 	// side (a present pupil missing from groups is reported, never hidden).
-	pu.BirthDate = pupilDate(n, "DATE_NAISS", pu.ID, bad)
-	pu.EntryDate = pupilDate(n, "DATE_ENTREE", pu.ID, bad)
-	pu.ExitDate = pupilDate(n, "DATE_SORTIE", pu.ID, bad)
+	pu.BirthDate = pupilDate(n, "DATE_NAISS", pu.ID, dateIgnored, bad)
+	pu.EntryDate = pupilDate(n, "DATE_ENTREE", pu.ID, dateIgnored, bad)
+	pu.ExitDate = pupilDate(n, "DATE_SORTIE", pu.ID, "l'élève est compté comme présent", bad)
 	return pu, nil
 }
 
-// pupilDate parses the date in child name of n; "" when absent or malformed (added to bad).
-func pupilDate(n *node, name, id string, bad *dateIssues) string {
+// pupilDate parses the date in child name of n, an ELEVE; "" when absent or malformed (told
+// to bad, saying then).
+func pupilDate(n *node, name, id, then string, bad *dateIssues) string {
 	c := n.child(name)
 	if c == nil {
 		return ""
 	}
-	v, ok := parseDate(c.text())
-	if !ok {
-		bad.add(c.line, name, id, c.text())
-	}
-	return v
-}
-
-// dateIssues gathers the pupils' dates that do not parse, to warn about a few by line, field
-// and pupil, then count the rest: 5,000 bad dates must not make 5,000 warnings.
-type dateIssues struct {
-	examples []string
-	n        int
-}
-
-// maxDateExamples is how many bad dates are told one by one.
-const maxDateExamples = 5
-
-func (b *dateIssues) add(line int, field, id, value string) {
-	b.n++
-	if len(b.examples) == maxDateExamples {
-		return
-	}
-	then := "date ignorée"
-	if field == "DATE_SORTIE" {
-		then = "l'élève est compté comme présent"
-	}
-	b.examples = append(b.examples, fmt.Sprintf("ligne %d, élève %s : ELEVE/%s %s n'est pas une date (attendu AAAA-MM-JJ ou JJ/MM/AAAA) ; %s", line, id, field, quoted(value), then))
-}
-
-func (b *dateIssues) report(m *Meta) {
-	m.Warnings = append(m.Warnings, b.examples...)
-	if rest := b.n - len(b.examples); rest > 0 {
-		m.warnf("autres dates d'élèves invalides, traitées de même : %d", rest)
-	}
+	return bad.date(n.name, c, id, then)
 }
 
 // StructuresPart is what SIECLE-BEE's Structures.xml (root BEE_STRUCTURES) says: the
