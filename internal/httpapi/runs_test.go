@@ -131,13 +131,25 @@ func TestPageEvaluate(t *testing.T) {
 	assert.LessOrEqual(t, strings.Count(line, "transmission du"), 1, line)
 	assert.Contains(t, line, "(calculée le ")
 
-	// An older report: the forecast of today is not shown beside it.
+	// An older report: the forecast of today is not shown beside it, and the next handover is
+	// labelled as today's, not as that report's.
 	h, err := e.st.SchoolHistory(ctx, access.Academy(e.poit.ID), uaiOwn, 30)
 	require.NoError(t, err)
 	require.Greater(t, len(h), 1)
 	old := h[len(h)-1].EvaluatedAt
 	page = e.do(b, request{method: http.MethodGet, path: own + "?au=" + url.QueryEscape(old.Format(time.RFC3339Nano))})
 	require.Equal(t, http.StatusOK, page.status)
-	assert.NotContains(t, string(page.body), `id="prevision"`)
-	assert.Contains(t, string(page.body), "La prévision porte sur le dernier rapport, pas sur celui-ci")
+	body = string(page.body)
+	assert.NotContains(t, body, `id="prevision"`)
+	assert.Contains(t, body, "La prévision porte sur le dernier rapport, pas sur celui-ci")
+	assert.NotContains(t, body, "Prochaine transmission", "the next handover is not given as the old report's")
+	assert.NotContains(t, body, "État pour la prochaine transmission au GAR")
+	assert.Contains(t, body, "État selon un rapport passé")
+	assert.Regexp(t, `<p class="vg-muted" id="transmission-actuelle">Aujourd’hui, prochaine transmission de l’annuaire au GAR\x{a0}: \p{L}+ \d`, body)
+	assert.Contains(t, body, "(rapport en vigueur le ")
+
+	// The latest report keeps its next handover beside it.
+	body = string(e.do(b, request{method: http.MethodGet, path: own}).body)
+	assert.Contains(t, body, ". Prochaine transmission de l’annuaire au GAR\u00a0: <strong>")
+	assert.NotContains(t, body, `id="transmission-actuelle"`)
 }

@@ -66,7 +66,8 @@ type schoolPage struct {
 	UploadURL  string       // the API's, for vigie.js; the form without JavaScript posts to Base/depot
 	Deposit    *depositView // the result of the upload the page comes back from
 	Supervisor bool
-	// NextHandover is the next time the ENT directory reaches the GAR, from now.
+	// NextHandover is the next time the ENT directory reaches the GAR, from now: beside an
+	// older report (At set) the page labels it as today's, not that report's.
 	NextHandover time.Time
 	// CanRun: the user may evaluate the school now (the button posts to Base/evaluer).
 	CanRun bool
