@@ -238,9 +238,6 @@ func (f *FeedReader) Add(name string, r io.Reader) error {
 func (f *FeedReader) addDoc(d *doc, name string) error {
 	f.files = append(f.files, name)
 	f.stats.Files++
-	for _, w := range d.warnings { // the encoding sniffed: the feed's warnings name their file
-		f.warnings = append(f.warnings, name+" : "+w)
-	}
 	if m := completRE.FindStringSubmatch(name); m != nil {
 		f.dates[m[1]] = true
 	}
@@ -248,7 +245,12 @@ func (f *FeedReader) addDoc(d *doc, name string) error {
 	if m := fileCategoryRE.FindStringSubmatch(name); m != nil {
 		fileCat = category(m[1])
 	}
-	return f.stream(d, fileCat)
+	err := f.stream(d, fileCat)
+	// The encoding sniffed, possibly deep in the file (guessReader): the feed's warnings name their file.
+	for _, w := range d.warnings {
+		f.warnings = append(f.warnings, name+" : "+w)
+	}
+	return err
 }
 
 // Sections of a request.

@@ -161,3 +161,86 @@ func TestUTF8Head(t *testing.T) {
 		assert.Equal(t, c.multiple, multi, "%q multi-byte", c.head)
 	}
 }
+
+// TestStreamEncodingBeyondWindow: a streamed feed whose first window (sniffWindow) is all
+// ASCII is decided at its first byte that is not, as a whole file would be: an undeclared
+// windows-1252 feed reads as windows-1252 with the same warning, a single-byte declaration
+// over UTF-8 reads as UTF-8 with the same warning, past the scanner's first window too. Bytes
+// that contradict the decision further on refuse the file at their line.
+func TestStreamEncodingBeyondWindow(t *testing.T) {
+	const file = "FULL_X_Complet_20260909_EtabEducNat_0000.xml"
+	// pad is ASCII comments, n bytes in lines of 64.
+	pad := func(n int) string {
+		line := "<!--" + strings.Repeat("x", 56) + "-->\n"
+		return strings.Repeat(line, n/len(line)+1)
+	}
+	// feed puts the structure named name after pad KiB of ASCII, then more KiB of ASCII and tail.
+	feed := func(prolog, name string, before, after int, tail string) []byte {
+		return []byte(prolog + "<ficAlimMENESR>\n" + pad(before<<10) +
+			`<addRequest><operationalAttributes><attr name="categorieStructure"><value>EtabEducNat</value></attr></operationalAttributes>` +
+			`<identifier><id>52006</id></identifier><attributes><attr name="ENTStructureJointure"><value>52006</value></attr>` +
+			`<attr name="ENTStructureUAI"><value>0790029C</value></attr><attr name="ENTStructureNomCourant"><value>` + name + `</value></attr>` +
+			"</attributes></addRequest>\n" + pad(after<<10) + tail + "</ficAlimMENESR>\n")
+	}
+	lineOf := func(data []byte, tail string) int {
+		return bytes.Count(data[:bytes.Index(data, []byte(tail))], []byte{'\n'}) + 1
+	}
+	const name = "Lycée Élan – œuvre"
+	cp1252, latin9 := string(encode(t, charmap.Windows1252, name)), string(encode(t, charmap.ISO8859_15, "Lycée Élan - œuvre"))
+	badTail := "<!-- \xe9 -->\n" // a windows-1252 or Latin-9 é in a comment
+	cases := []struct {
+		desc   string
+		data   []byte
+		want   string   // the structure's name; "" when refused
+		warn   []string // without the file name
+		refuse string   // part of the error
+	}{
+		{"undeclared, windows-1252 after 64 KiB", feed("", cp1252, 100, 0, ""), name, []string{warnNoDecl}, ""},
+		{"undeclared, windows-1252 after 256 KiB", feed("", cp1252, 300, 300, ""), name, []string{warnNoDecl}, ""},
+		{"undeclared, UTF-8 after 64 KiB", feed("", name, 100, 300, ""), name, nil, ""},
+		{"ISO-8859-15 declared, Latin-9 after 256 KiB", feed(prologLatin9, latin9, 300, 300, ""), "Lycée Élan - œuvre", nil, ""},
+		{"ISO-8859-15 declared, UTF-8 after 64 KiB", feed(prologLatin9, name, 100, 300, ""), name, []string{warnResave}, ""},
+		{"undeclared, UTF-8 then windows-1252", feed("", name, 100, 100, badTail), "", nil, `UTF-8 invalide (le fichier se déclare en UTF-8, ou ne déclare pas d'encodage, mais ne l'est pas) : s'il a été enregistré en Latin-9, déclarez encoding="ISO-8859-15"`},
+		{"ISO-8859-15 declared, UTF-8 then Latin-9", feed(prologLatin9, name, 100, 100, badTail), "", nil, "UTF-8 invalide : le fichier déclare l'encodage « iso-8859-15 », mais il a été lu en UTF-8 parce que ses premiers caractères accentués le sont ; il mêle donc deux encodages"},
+		{"ISO-8859-15 declared, UTF-8 in the first window then Latin-9", feed(prologLatin9, name, 1, 100, badTail), "", nil, "il mêle donc deux encodages"},
+		{"UTF-8 declared, windows-1252 after 64 KiB", feed(`<?xml version="1.0" encoding="UTF-8"?>`+"\n", cp1252, 100, 0, ""), "", nil, "UTF-8 invalide (le fichier se déclare en UTF-8"},
+	}
+	for _, c := range cases {
+		t.Run(c.desc, func(t *testing.T) {
+			require.Greater(t, len(c.data), sniffWindow)
+			feed, err := ReadFeed([]Upload{bytesUpload(file, c.data)}, Options{})
+			if c.refuse != "" {
+				ie := assertInputError(t, err, file, c.refuse)
+				tail := badTail
+				if !bytes.Contains(c.data, []byte(tail)) {
+					tail = cp1252
+				}
+				assert.Equal(t, lineOf(c.data, tail), ie.Line, "the line of the first bad byte")
+				return
+			}
+			require.NoError(t, err)
+			p := feed.Schools[uai]
+			require.NotNil(t, p)
+			assert.Equal(t, c.want, p.Name)
+			var warn []string
+			for _, w := range c.warn {
+				warn = append(warn, file+" : "+w)
+			}
+			assertWarnings(t, warn, feed.Warnings)
+		})
+	}
+}
+
+// TestCharmapReaderSmallWindows: converting a single-byte stream as the scanner reads it,
+// however little room is left in its window, gives the tokens of the converted whole.
+func TestCharmapReaderSmallWindows(t *testing.T) {
+	doc := encode(t, charmap.ISO8859_15, `<a x="€é">`+strings.Repeat("Élan œuvre àéè ", 40)+`<b>ÿ</b></a>`)
+	want, err := scanTokens(decodeCharmap(charmap.ISO8859_15, doc))
+	require.NoError(t, err)
+	for _, window := range []int{16, 17, 18, 19, 23, 64} {
+		s := newStreamScannerSize(&charmapReader{r: bytes.NewReader(doc), cm: charmap.ISO8859_15}, window)
+		got, err := tokensOf(s)
+		require.NoError(t, err, "window %d", window)
+		assert.Equal(t, want, got, "window %d", window)
+	}
+}

@@ -38,14 +38,17 @@ type doc struct {
 	dec      *xml.Decoder
 	encoding string // declared encoding, lower case; "" when none
 	bom      bool   // a byte order mark decided the encoding, whatever the prolog declares
-	warnings []string
-	root     string // local name of the root element, once seen
-	rootAttr []xml.Attr
-	depth    int
-	maxElems int
-	nodes    arena
-	stack    []open
-	pooled   []byte // the buffer release hands back (school files)
+	// overridden is the single-byte encoding declared by a stream read as UTF-8 because its
+	// first non-ASCII bytes were: invalid UTF-8 further on then means mixed encodings.
+	overridden string
+	warnings   []string
+	root       string // local name of the root element, once seen
+	rootAttr   []xml.Attr
+	depth      int
+	maxElems   int
+	nodes      arena
+	stack      []open
+	pooled     []byte // the buffer release hands back (school files)
 }
 
 // open is an element being captured; owned says whether its text is a copy (pieces joined)
@@ -93,7 +96,9 @@ func newDoc(file string, r io.Reader, lim Limits) *doc {
 }
 
 // newStreamDoc streams a document of any size (a feed file) through the scanner, a window at
-// a time, converting it to UTF-8 as sniff decides from the first window.
+// a time, converting it to UTF-8 as sniff decides from the first window. When that window is
+// all ASCII, where UTF-8 and a single-byte encoding read alike, the first byte that is not
+// ASCII decides instead (guessReader), so that a stream reads as the whole file would.
 func newStreamDoc(file string, r io.Reader, lim Limits) *doc {
 	d := &doc{file: file, maxElems: lim.MaxRecordElements}
 	br := bufio.NewReaderSize(r, sniffWindow)
@@ -107,6 +112,8 @@ func newStreamDoc(file string, r io.Reader, lim Limits) *doc {
 		err = s.err
 	case d.utf16:
 		src, err = transform.NewReader(br, unicode.UTF16(unicode.BigEndian, unicode.ExpectBOM).NewDecoder()), nil
+	case s.guess != nil:
+		src, err = &guessReader{d: d, br: br, alt: s.guess, label: d.encoding}, nil
 	default:
 		src, err = d.decoder(s.enc, br), nil
 	}
@@ -134,18 +141,109 @@ func (d *doc) decoder(enc encoding.Encoding, r io.Reader) io.Reader {
 	return enc.NewDecoder().Reader(r)
 }
 
+// guessReader reads a stream whose first window (sniffWindow) was all ASCII, undeclared or
+// declared in the single-byte encoding alt (ASCII-compatible): up to its first byte that is
+// not ASCII, UTF-8 and alt read alike, and it passes the bytes on. At that byte it sniffs
+// again, on the window that starts there (peeked in br: nothing is read twice, memory stays
+// bounded), as sniff does at the start of a file: valid UTF-8 reads as UTF-8 (with the
+// warning that the declaration is ignored when alt was declared), else as alt (with the
+// warning that the encoding was guessed when it was not declared). The decision is final: if
+// bytes further on contradict it, the scanner refuses the file at their line (fail words it).
+type guessReader struct {
+	d     *doc
+	br    *bufio.Reader
+	alt   *charmap.Charmap
+	label string    // alt as declared; "" when undeclared (alt is then windows-1252)
+	r     io.Reader // once decided
+}
+
+func (g *guessReader) Read(p []byte) (int, error) {
+	if g.r != nil {
+		return g.r.Read(p)
+	}
+	if len(p) == 0 {
+		return 0, nil
+	}
+	if b, err := g.br.Peek(1); len(b) == 0 {
+		return 0, err
+	}
+	b, _ := g.br.Peek(min(len(p), g.br.Buffered()))
+	if i := asciiPrefix(b); i > 0 {
+		copy(p, b[:i])
+		g.br.Discard(i)
+		return i, nil
+	}
+	head, err := g.br.Peek(sniffWindow)
+	if valid, _ := utf8Head(head, err != nil); valid {
+		if g.label != "" {
+			g.d.encoding, g.d.overridden = "utf-8", g.label
+			g.d.warnResave(g.label)
+		}
+		g.r = g.br
+	} else {
+		if g.label == "" {
+			g.d.encoding = "windows-1252"
+			g.d.warnUndeclared()
+		}
+		g.r = &charmapReader{r: g.br, cm: g.alt}
+	}
+	return g.r.Read(p)
+}
+
+// asciiPrefix is the length of the ASCII bytes that start b.
+func asciiPrefix(b []byte) int {
+	i := 0
+	for i+8 <= len(b) && binary.LittleEndian.Uint64(b[i:])&0x8080808080808080 == 0 {
+		i += 8
+	}
+	for i < len(b) && b[i] < utf8.RuneSelf {
+		i++
+	}
+	return i
+}
+
+// asciiCompatible says whether cm reads the bytes below 0x80 as ASCII (EBCDIC does not).
+func asciiCompatible(cm *charmap.Charmap) bool {
+	for b := range utf8.RuneSelf {
+		if cm.DecodeByte(byte(b)) != rune(b) {
+			return false
+		}
+	}
+	return true
+}
+
 // charmapReader converts a single-byte encoding to UTF-8 as it reads, like decodeCharmap.
 type charmapReader struct {
-	r   io.Reader
-	cm  *charmap.Charmap
-	raw []byte
+	r    io.Reader
+	cm   *charmap.Charmap
+	raw  []byte
+	rest []byte // of a converted byte, what p had no room for
+	one  [utf8.UTFMax]byte
 }
 
 func (c *charmapReader) Read(p []byte) (int, error) {
+	if len(c.rest) > 0 {
+		n := copy(p, c.rest)
+		c.rest = c.rest[n:]
+		return n, nil
+	}
 	// A byte becomes at most utf8.UTFMax bytes.
 	n := len(p) / utf8.UTFMax
 	if n == 0 {
-		return 0, io.ErrShortBuffer
+		// The end of the scanner's window: convert one byte, keep what does not fit.
+		if len(p) == 0 {
+			return 0, nil
+		}
+		k, err := c.r.Read(c.one[:1])
+		if k == 0 {
+			return 0, err
+		}
+		out := utf8.AppendRune(c.one[:0], c.cm.DecodeByte(c.one[0]))
+		m := copy(p, out)
+		if c.rest = out[m:]; len(c.rest) > 0 {
+			err = nil // the reader says io.EOF again on the next call
+		}
+		return m, err
 	}
 	if cap(c.raw) < n {
 		c.raw = make([]byte, n)
@@ -271,10 +369,13 @@ func (d *doc) toUTF8(data []byte) ([]byte, error) {
 }
 
 // sniffed is how to read a document: skip bytes of byte order mark, then convert with enc
-// (nil: the bytes are UTF-8; valid says whether sniff already checked them all).
+// (nil: the bytes are UTF-8; valid says whether sniff already checked them all). guess, only
+// for a stream whose first window is all ASCII: the first byte that is not ASCII decides
+// between UTF-8 and guess (guessReader).
 type sniffed struct {
 	skip  int
 	enc   encoding.Encoding
+	guess *charmap.Charmap
 	valid bool
 	err   error
 }
@@ -305,14 +406,16 @@ func (d *doc) sniff(head []byte, complete bool) sniffed {
 	label := declaredEncoding(bytes.TrimLeft(head, " \t\r\n"))
 	d.encoding = label
 	if label == "" || isUTF8Label(label) {
-		valid, _ := utf8Head(head, complete)
+		valid, multi := utf8Head(head, complete)
 		if !valid && label == "" {
 			d.encoding = "windows-1252"
-			d.warnf("encodage non déclaré : lu comme Windows-1252 ; déclarez-le dans l'en-tête XML")
+			d.warnUndeclared()
 			return sniffed{enc: charmap.Windows1252}
 		}
 		if label != "" {
 			d.encoding = "utf-8"
+		} else if !multi && !complete {
+			return sniffed{guess: charmap.Windows1252} // all ASCII so far: the first other byte decides
 		}
 		return sniffed{valid: valid && complete}
 	}
@@ -324,14 +427,29 @@ func (d *doc) sniff(head []byte, complete bool) sniffed {
 		d.encoding = "utf-8"
 		return sniffed{}
 	}
-	if _, ok := enc.(*charmap.Charmap); ok {
-		if valid, multi := utf8Head(head, complete); valid && multi {
+	if cm, ok := enc.(*charmap.Charmap); ok {
+		valid, multi := utf8Head(head, complete)
+		if valid && multi {
 			d.encoding = "utf-8"
-			d.warnf("l'en-tête XML déclare l'encodage %s, mais le contenu est en UTF-8 (fichier réenregistré par un éditeur ?) : lu en UTF-8, la déclaration est ignorée", quoted(label))
+			if !complete {
+				d.overridden = label
+			}
+			d.warnResave(label)
 			return sniffed{valid: complete}
+		}
+		if valid && !complete && asciiCompatible(cm) {
+			return sniffed{guess: cm} // all ASCII so far: the first other byte decides
 		}
 	}
 	return sniffed{enc: enc}
+}
+
+func (d *doc) warnUndeclared() {
+	d.warnf("encodage non déclaré : lu comme Windows-1252 ; déclarez-le dans l'en-tête XML")
+}
+
+func (d *doc) warnResave(label string) {
+	d.warnf("l'en-tête XML déclare l'encodage %s, mais le contenu est en UTF-8 (fichier réenregistré par un éditeur ?) : lu en UTF-8, la déclaration est ignorée", quoted(label))
 }
 
 // meta starts a part's metadata with what reading the document already had to say.
@@ -544,7 +662,9 @@ func (d *doc) fail(err error) error {
 	}
 	if se, ok := errors.AsType[*xml.SyntaxError](err); ok {
 		msg := se.Msg
-		if msg == "invalid UTF-8" && (d.encoding == "" || d.encoding == "utf-8" || d.encoding == "utf8") {
+		if msg == "invalid UTF-8" && d.overridden != "" {
+			msg = fmt.Sprintf("UTF-8 invalide : le fichier déclare l'encodage %s, mais il a été lu en UTF-8 parce que ses premiers caractères accentués le sont ; il mêle donc deux encodages : enregistrez-le tout entier dans un seul", quoted(d.overridden))
+		} else if msg == "invalid UTF-8" && (d.encoding == "" || d.encoding == "utf-8" || d.encoding == "utf8") {
 			msg = `UTF-8 invalide (le fichier se déclare en UTF-8, ou ne déclare pas d'encodage, mais ne l'est pas) : s'il a été enregistré en Latin-9, déclarez encoding="ISO-8859-15" dans sa première ligne`
 		} else {
 			msg = frenchSyntax(msg)
