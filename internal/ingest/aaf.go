@@ -49,6 +49,8 @@ type Feed struct {
 	Schools        map[string]*ENTPart `json:"schools"` // by UAI
 	Stats          FeedStats           `json:"stats"`
 	Warnings       []string            `json:"warnings,omitempty"`
+	Categories     []string            `json:"categories"`           // of EtabEducNat, Eleve, PersEducNat: those read (see CheckComplete)
+	DeltaOnly      bool                `json:"delta_only,omitempty"` // every file is a differential (Delta) extraction
 }
 
 // FeedStats counts what the feed held.
@@ -194,6 +196,7 @@ type FeedReader struct {
 	stats    FeedStats
 	bad      int // values that do not follow <structJ>$<code>
 	warnings []string
+	ext      extraction
 
 	// per-record scratch, reused
 	rec feedRecord
@@ -245,6 +248,7 @@ func (f *FeedReader) addDoc(d *doc, name string) error {
 	if m := fileCategoryRE.FindStringSubmatch(name); m != nil {
 		fileCat = category(m[1])
 	}
+	f.ext.file(name, fileCat)
 	err := f.stream(d, fileCat)
 	// The encoding sniffed, possibly deep in the file (guessReader): the feed's warnings name their file.
 	for _, w := range d.warnings {
@@ -490,6 +494,7 @@ func (f *FeedReader) ref(v []byte) (uint32, bool) {
 func (f *FeedReader) apply(d *doc) error {
 	rec := &f.rec
 	f.stats.Records++
+	f.ext.record(rec.cat)
 	if len(rec.id) == 0 {
 		if rec.cat == catStructure && rec.st.jointure != "" {
 			rec.id = append(rec.id, rec.st.jointure...)
@@ -646,6 +651,7 @@ func (s *school) unit(f *FeedReader, groups bool, code uint32) *ENTUnit {
 // Options.UAI is set: it is then always present, with StructureFound false if the feed lacks it).
 func (f *FeedReader) Finish() *Feed {
 	feed := &Feed{Files: f.files, Schools: map[string]*ENTPart{}, Stats: f.stats, Warnings: f.warnings}
+	f.ext.finish(feed)
 	if at, ok := f.extractionDate(feed); ok {
 		feed.ExtractedAt, feed.ExportTimeFrom = at, fact.TimeFromFileName
 	}

@@ -144,6 +144,9 @@ func readFeedPart(u Upload, opt Options) (*Part, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := feed.CheckComplete(); err != nil {
+		return nil, err
+	}
 	return &Part{ENT: feed.Schools[normUAI(opt.UAI)]}, nil
 }
 
