@@ -84,6 +84,10 @@ type Request struct {
 	SchoolYear int
 	By         string // who uploaded: a user's login, or "dropfolder"
 	Files      []ingest.Upload
+	// HoldIncompleteFeed has a directory feed that is not a complete extraction (see
+	// ingest.Feed.CheckComplete) held instead of refused: nothing is recorded and its outcome
+	// says Held, for a caller whose files may still be arriving (the drop folder).
+	HoldIncompleteFeed bool
 }
 
 // FileOutcome says what happened to one file.
@@ -91,7 +95,8 @@ type FileOutcome struct {
 	File      string
 	Import    store.Import // the record, accepted or rejected
 	Duplicate bool         // the same file was already imported: nothing changed
-	Err       error        // why it was refused (nil when accepted)
+	Err       error        // why it was refused (nil when accepted), or held
+	Held      bool         // an incomplete feed held at the caller's request: nothing recorded
 }
 
 // Result is what an upload did.
@@ -104,7 +109,7 @@ type Result struct {
 func (r Result) Rejected() int {
 	n := 0
 	for _, f := range r.Files {
-		if f.Err != nil {
+		if f.Err != nil && !f.Held {
 			n++
 		}
 	}
@@ -119,6 +124,9 @@ func (im *Importer) Import(ctx context.Context, scope access.Scope, req Request)
 	res, err := im.importFiles(ctx, scope, req)
 	if im.observe != nil {
 		for _, f := range res.Files {
+			if f.Held {
+				continue // seen again when it is complete, or refused
+			}
 			o := Observation{Kind: f.Import.Kind, Outcome: ObservedAccepted, Bytes: f.Import.Size}
 			switch {
 			case f.Err != nil:
@@ -276,6 +284,17 @@ func (im *Importer) importFeed(ctx context.Context, scope access.Scope, req Requ
 	}
 	feed, err := ingest.ReadFeed(files, ingest.Options{Limits: im.limits})
 	if err != nil {
+		out, serr := im.reject(ctx, scope, req, ingest.Upload{Name: label, ReceivedAt: files[0].ReceivedAt}, fact.SourceENT, err)
+		return out, nil, serr
+	}
+	// A partial feed (a category missing, a Delta alone) would replace, for every school of the
+	// academy, the last good part with one saying the school has no structure, no pupils or no
+	// teachers: it is refused before anything is written.
+	if err := feed.CheckComplete(); err != nil {
+		if req.HoldIncompleteFeed {
+			im.log.Info("incomplete directory feed held", "files", len(files), "by", req.By, "err", err)
+			return FileOutcome{File: label, Err: err, Held: true}, nil, nil
+		}
 		out, serr := im.reject(ctx, scope, req, ingest.Upload{Name: label, ReceivedAt: files[0].ReceivedAt}, fact.SourceENT, err)
 		return out, nil, serr
 	}

@@ -280,3 +280,86 @@ func TestImportSTSHistoryDatesTheLastChangeOfGroups(t *testing.T) {
 		assert.True(t, h.STSGroupsChangedAt.Equal(at(4)), "same groups as the export of 4 days ago: got %v", h.STSGroupsChangedAt)
 	})
 }
+
+// TestImportRefusesPartialFeed: a feed missing a category, or a Delta extraction alone, is
+// refused whole and recorded as refused; the last good feed stays what every school's
+// snapshot says. Held at the drop folder's request, it is not even recorded.
+func TestImportRefusesPartialFeed(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		ctx := context.Background()
+		w := setup(t, st)
+		scope := access.Academy(w.academy.ID)
+		var feed, pupils, noStaff []ingest.Upload
+		for _, p := range w.files[fixture.FileKind(fact.SourceENT)] {
+			u := upload(t, p)
+			feed = append(feed, u)
+			if strings.Contains(u.Name, "_Eleve_") {
+				pupils = append(pupils, u)
+			}
+			if !strings.Contains(u.Name, "_PersEducNat_") {
+				noStaff = append(noStaff, u)
+			}
+		}
+		require.NotEmpty(t, pupils)
+		require.Less(t, len(noStaff), len(feed))
+		res, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, By: "feed", Files: feed})
+		require.NoError(t, err)
+		require.NoError(t, res.Files[0].Err)
+		before := map[string]int64{}
+		for _, uai := range []string{"0790029C", w.neighbor} {
+			sn, err := st.SnapshotAt(ctx, scope, uai, time.Time{})
+			require.NoError(t, err)
+			before[uai] = sn.ID
+		}
+
+		delta := memUpload("ENT2D_Delta_20251015_Eleve_0000.xml", `<?xml version="1.0" encoding="UTF-8"?><ficAlimMENESR>`+
+			`<modifyRequest><operationalAttributes><attr name="categoriePersonne"><value>Eleve</value></attr></operationalAttributes>`+
+			`<identifier><id>E1</id></identifier><modifications><modification name="ENTEleveClasses" operation="replace"><value>1$2A</value></modification></modifications></modifyRequest>`+
+			`<deleteRequest><operationalAttributes><attr name="categoriePersonne"><value>Eleve</value></attr></operationalAttributes><identifier><id>E2</id></identifier></deleteRequest>`+
+			`</ficAlimMENESR>`)
+		cases := []struct {
+			files []ingest.Upload
+			want  string
+		}{
+			{[]ingest.Upload{delta}, "extraction différentielle (Delta) : Vigie a besoin d'une extraction complète (Complet_…)"},
+			{pupils, "flux de l'annuaire incomplet : catégories manquantes EtabEducNat, PersEducNat ; déposez l'extraction complète (EtabEducNat, Eleve, PersEducNat)"},
+			{noStaff, "flux de l'annuaire incomplet : catégorie manquante PersEducNat ;"},
+		}
+		for _, c := range cases {
+			res, err := w.im.Import(ctx, scope, importer.Request{Academy: w.academy, By: "dropfolder", Files: c.files, HoldIncompleteFeed: true})
+			require.NoError(t, err)
+			require.Len(t, res.Files, 1)
+			assert.True(t, res.Files[0].Held, c.want)
+			assert.Zero(t, res.Rejected())
+			assert.Zero(t, res.Files[0].Import.ID, "held: nothing recorded")
+
+			res, err = w.im.Import(ctx, scope, importer.Request{Academy: w.academy, By: "paul", Files: c.files})
+			require.NoError(t, err)
+			require.Len(t, res.Files, 1)
+			require.Error(t, res.Files[0].Err)
+			assert.False(t, res.Files[0].Held)
+			assert.Contains(t, res.Files[0].Err.Error(), c.want)
+			assert.Equal(t, store.ImportRejected, res.Files[0].Import.Outcome)
+			assert.Equal(t, string(fact.SourceENT), res.Files[0].Import.Kind)
+			assert.Empty(t, res.Snapshots, "nothing rebuilt")
+		}
+		list, _, err := st.ListImports(ctx, scope, store.ImportFilter{Outcome: store.ImportRejected})
+		require.NoError(t, err)
+		assert.Len(t, list, len(cases), "each refusal recorded once, the held ones not at all")
+		for uai, id := range before {
+			sn, err := st.SnapshotAt(ctx, scope, uai, time.Time{})
+			require.NoError(t, err)
+			assert.Equal(t, id, sn.ID, "%s: the last good feed stands", uai)
+			var snap fact.Snapshot
+			require.NoError(t, json.Unmarshal(sn.Facts, &snap))
+			assert.Equal(t, uai == "0790029C", snap.ENT.StructureFound, uai)
+		}
+		// Rebuilding from what is stored gives the same: the refused feeds left no part.
+		sn, err := w.im.Rebuild(ctx, scope, w.academy, "0790029C", w.school.Year)
+		require.NoError(t, err)
+		var snap fact.Snapshot
+		require.NoError(t, json.Unmarshal(sn.Facts, &snap))
+		assert.True(t, snap.ENT.StructureFound)
+		assert.NotEmpty(t, snap.ENT.StructureID)
+	})
+}
