@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"syscall"
 	"time"
 
 	"github.com/vigie-edu/vigie/internal/access"
@@ -39,12 +41,15 @@ func cmdImport(ctx context.Context, e env) error {
 	for _, path := range fs.Args() {
 		f, err := os.Open(path)
 		if err != nil {
-			return usagef("impossible d'ouvrir %s : %v", path, err)
+			return usagef("impossible d'ouvrir %s : %s", path, frenchFileError(err))
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		if err != nil {
-			return usagef("impossible de lire %s : %v", path, err)
+			return usagef("impossible de lire %s : %s", path, frenchFileError(err))
+		}
+		if fi.IsDir() {
+			return usagef("impossible d'importer %s : c'est un dossier, pas un fichier", path)
 		}
 		uploads = append(uploads, ingest.Upload{Name: filepath.Base(path), Content: f, Size: fi.Size(),
 			ReceivedAt: time.Now().UTC(), ModTime: fi.ModTime()})
@@ -111,6 +116,26 @@ func writeImportResult(e env, res importer.Result) {
 		plural(len(res.Files), "fichier", "fichiers"), nbsp,
 		len(res.Files)-res.Rejected()-dup, pluralS(len(res.Files)-res.Rejected()-dup), dup, pluralS(dup), res.Rejected(), pluralS(res.Rejected()), nbsp,
 		plural(len(res.Snapshots), "établissement", "établissements"))
+}
+
+// frenchFileError says in French why a file could not be opened or read, for a sentence that
+// already names the file: the system's message is English and repeats the path.
+func frenchFileError(err error) string {
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return "fichier introuvable"
+	case errors.Is(err, fs.ErrPermission):
+		return "accès refusé"
+	case errors.Is(err, syscall.EISDIR):
+		return "c'est un dossier, pas un fichier"
+	case errors.Is(err, syscall.ENOTDIR):
+		return "un élément du chemin n'est pas un dossier"
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err
+	}
+	return fmt.Sprintf("erreur du système (%v)", err)
 }
 
 // exportTimeFromLabels says, in French, where an import's export time comes from.

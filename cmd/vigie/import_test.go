@@ -3,9 +3,11 @@ package main
 import (
 	"bytes"
 	"context"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -53,4 +55,34 @@ func TestImportSpeaksFrench(t *testing.T) {
 	errb.Reset()
 	assert.Equal(t, 2, run(context.Background(), []string{"import", "--academy", "nope", good}, vars, &out, &errb))
 	assert.Equal(t, "vigie import: académie « nope » inconnue : créez-la avec « vigie schools import --academy nope FICHIER.csv »\n", errb.String())
+}
+
+// TestImportFileErrorsInFrench: a file that cannot be imported is told in a French sentence
+// with its path, not with the system's English message.
+func TestImportFileErrorsInFrench(t *testing.T) {
+	dir := t.TempDir()
+	vars := envFrom(map[string]string{"VIGIE_DATABASE_URL": filepath.Join(dir, "v.db"), "VIGIE_DATA_DIR": dir})
+	missing := filepath.Join(dir, "x.xml")
+	notDir := filepath.Join(dir, "f.xml")
+	require.NoError(t, os.WriteFile(notDir, []byte("<x/>"), 0o600))
+	for _, tt := range []struct{ path, want string }{
+		{missing, "vigie import: impossible d'ouvrir " + missing + " : fichier introuvable\n"},
+		{dir, "vigie import: impossible d'importer " + dir + " : c'est un dossier, pas un fichier\n"},
+		{filepath.Join(notDir, "y.xml"), "vigie import: impossible d'ouvrir " + filepath.Join(notDir, "y.xml") + " : un élément du chemin n'est pas un dossier\n"},
+	} {
+		var out, errb bytes.Buffer
+		assert.Equal(t, 2, run(context.Background(), []string{"import", "--academy", "poitiers", tt.path}, vars, &out, &errb))
+		assert.Equal(t, tt.want, errb.String())
+		assert.NotContains(t, errb.String(), "no such file")
+	}
+
+	// Root reads any file, so a refused access is checked on the error itself.
+	for err, want := range map[error]string{
+		&fs.PathError{Op: "open", Path: "x.xml", Err: syscall.EACCES}: "accès refusé",
+		&fs.PathError{Op: "open", Path: "x.xml", Err: syscall.ENOENT}: "fichier introuvable",
+		&fs.PathError{Op: "read", Path: "x.xml", Err: syscall.EISDIR}: "c'est un dossier, pas un fichier",
+		&fs.PathError{Op: "open", Path: "x.xml", Err: syscall.EMFILE}: "erreur du système (too many open files)",
+	} {
+		assert.Equal(t, want, frenchFileError(err))
+	}
 }
