@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -28,8 +29,11 @@ import (
 // Each file read is moved to done/<date>/ when accepted (or already imported), or to
 // failed/<date>/ with a <name>.reason.txt saying why it was refused; a file is never deleted.
 // Files still being written (modified less than Settle ago), hidden files and temporary names
-// (.part, .tmp, .filepart, ~) wait for the next run. When Vigie itself fails (the database),
-// files stay where they are for the next attempt.
+// (.part, .tmp, .filepart, ~) wait for the next run. While a file of the directory feed is
+// still arriving, the feed's other files of its batch wait too, and a feed that is not a
+// complete extraction (a category or a chunk not there yet) is left in place, unrecorded, until
+// nothing of its batch has changed for IncompleteFeedWait: it is then refused like any file.
+// When Vigie itself fails (the database), files stay where they are for the next attempt.
 type DropFolder struct {
 	root   string
 	st     *store.Store
@@ -49,6 +53,13 @@ func NewDropFolder(root string, st *store.Store, im *importer.Importer, log *slo
 	}
 	return &DropFolder{root: root, st: st, im: im, log: log, now: now, settle: settle}
 }
+
+// IncompleteFeedWait is how long an incomplete directory feed is left in the drop folder for
+// its missing files (a feed is several files, sent one by one over SFTP) before it is refused.
+const IncompleteFeedWait = 6 * time.Hour
+
+// feedNameRE recognises the file name of a directory feed chunk (ENT2D_Complet_20261005_Eleve_0001.xml).
+var feedNameRE = regexp.MustCompile(`(?i)_(EtabEducNat|Eleve|PersEducNat|PersRelEleve|MatiereEducNat|MefEducNat)_[0-9]{4}|(^|_)(Complet|Delta)_[0-9]{8}`)
 
 // Subfolders of an academy's drop folder where processed files go.
 const (
@@ -80,8 +91,9 @@ func (d *DropFolder) Run(ctx context.Context, _ time.Time) (map[string]int, erro
 
 // batch is the files of one import request.
 type batch struct {
-	uai   string
-	files []string // absolute paths
+	uai    string
+	files  []string  // absolute paths
+	newest time.Time // the latest modification of its files
 }
 
 func (d *DropFolder) academy(ctx context.Context, a campaign.Academy, dir string, counts map[string]int) error {
@@ -107,16 +119,28 @@ func (d *DropFolder) academy(ctx context.Context, a campaign.Academy, dir string
 func (d *DropFolder) scan(dir string) ([]batch, int, error) {
 	now := d.now()
 	byUAI := map[string][]string{}
+	newest := map[string]time.Time{}
+	feedArriving := map[string]bool{} // batches with a feed file still being written
 	waiting := 0
 	add := func(uai, path string, info fs.FileInfo) {
-		if !info.Mode().IsRegular() || skipName(info.Name()) {
+		if !info.Mode().IsRegular() {
 			return
 		}
-		if now.Sub(info.ModTime()) < d.settle {
+		recent := now.Sub(info.ModTime()) < d.settle
+		if recent && feedNameRE.MatchString(info.Name()) {
+			feedArriving[uai] = true // under its final name or a temporary one
+		}
+		if skipName(info.Name()) {
+			return
+		}
+		if recent {
 			waiting++ // still being written
 			return
 		}
 		byUAI[uai] = append(byUAI[uai], path)
+		if info.ModTime().After(newest[uai]) {
+			newest[uai] = info.ModTime()
+		}
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -158,8 +182,22 @@ func (d *DropFolder) scan(dir string) ([]batch, int, error) {
 	out := make([]batch, 0, len(keys))
 	for _, k := range keys {
 		files := byUAI[k]
+		if feedArriving[k] {
+			// The feed is read as a whole: its files already there wait for the one arriving.
+			kept := files[:0]
+			for _, f := range files {
+				if feedNameRE.MatchString(filepath.Base(f)) {
+					waiting++
+				} else {
+					kept = append(kept, f)
+				}
+			}
+			if files = kept; len(files) == 0 {
+				continue
+			}
+		}
 		sort.Strings(files)
-		out = append(out, batch{uai: k, files: files})
+		out = append(out, batch{uai: k, files: files, newest: newest[k]})
 	}
 	return out, waiting, nil
 }
@@ -196,7 +234,11 @@ func (d *DropFolder) ingest(ctx context.Context, a campaign.Academy, dir string,
 		}
 		uploads = append(uploads, ingest.Upload{Name: filepath.Base(path), Content: f, Size: info.Size(), ReceivedAt: received, ModTime: info.ModTime()})
 	}
-	res, err := d.im.Import(ctx, access.Academy(a.ID), importer.Request{Academy: a, UAI: b.uai, By: "dropfolder", Files: uploads})
+	// An incomplete feed may be one whose other files are on their way: it waits, unless nothing
+	// of its batch has changed for long.
+	hold := received.Sub(b.newest) < IncompleteFeedWait
+	res, err := d.im.Import(ctx, access.Academy(a.ID), importer.Request{Academy: a, UAI: b.uai, By: "dropfolder", Files: uploads,
+		HoldIncompleteFeed: hold})
 	if err != nil {
 		// Vigie failed, not the files: they stay for the next attempt.
 		return fmt.Errorf("import %d file(s): %w", len(b.files), err)
@@ -215,12 +257,21 @@ func (d *DropFolder) ingest(ctx context.Context, a campaign.Academy, dir string,
 		rebuilt[sn.UAI] = true
 	}
 	day := received.In(parisOr(time.UTC)).Format(time.DateOnly)
+	for _, o := range res.Files {
+		if o.Held {
+			d.log.Info("drop folder directory feed incomplete, left in place", "academy", a.Code, "files", o.File, "err", o.Err)
+		}
+	}
 	for _, path := range b.files {
 		name := filepath.Base(path)
 		rel, _ := filepath.Rel(dir, path)
 		o, ok := outcome[name]
 		if !ok {
 			d.log.Warn("drop folder file without an outcome, left in place", "academy", a.Code, "file", rel)
+			continue
+		}
+		if o.Held {
+			counts["waiting"]++
 			continue
 		}
 		counts["files"]++
