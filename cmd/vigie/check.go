@@ -220,6 +220,11 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 		if err != nil {
 			return in, "", err
 		}
+		// A partial feed would fail the ENT checks of a school that may be fine: refused, like
+		// at import (leave the feed out to check the other sources).
+		if err := f.CheckComplete(); err != nil {
+			return in, "", err
+		}
 		ent := f.Schools[in.UAI]
 		if ent == nil {
 			ent = &ingest.ENTPart{}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -116,4 +117,26 @@ func TestCheckBadInput(t *testing.T) {
 	errb.Reset()
 	assert.Equal(t, 2, run(context.Background(), append([]string{"check", "--policies", bad}, paths...), envFrom(nil), &out, &errb))
 	assert.Contains(t, errb.String(), "x.rego")
+}
+
+// TestCheckRefusesPartialFeed: `vigie check` given a feed without PersEducNat says so (exit 2)
+// instead of failing the school's ENT checks.
+func TestCheckRefusesPartialFeed(t *testing.T) {
+	now := fixture.DefaultNow
+	paths, _ := writeSchool(t, fixture.SchoolSpec{Seed: 7, Now: now, Pupils: 200})
+	var kept []string
+	dropped := 0
+	for _, p := range paths {
+		if strings.Contains(filepath.Base(p), "_PersEducNat_") {
+			dropped++
+			continue
+		}
+		kept = append(kept, p)
+	}
+	require.Positive(t, dropped)
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"check", "--now", now.Format(time.RFC3339)}, kept...), envFrom(nil), &out, &errb)
+	assert.Equal(t, 2, code, "stdout: %s", out.String())
+	assert.Contains(t, errb.String(), "flux de l'annuaire incomplet : catégorie manquante PersEducNat ; déposez l'extraction complète (EtabEducNat, Eleve, PersEducNat)")
+	assert.Empty(t, out.String(), "no report with false ENT failures")
 }
