@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"sort"
@@ -59,10 +60,13 @@ func cmdCheck(ctx context.Context, e env) error {
 		*uai = u
 	}
 
-	in, name, err := readSchoolFiles(fs.Args(), *uai, *year, now)
+	in, name, warnings, err := readSchoolFiles(fs.Args(), *uai, *year, now)
 	if err != nil {
 		return err
 	}
+	// What the readers noticed (undeclared encoding, estimated export date, a file kept only
+	// as last year's history...) goes to stderr, so that --format json stays parseable.
+	writeWarnings(e.stderr, warnings)
 	snap, err := ingest.Build(in)
 	if err != nil {
 		return err
@@ -125,8 +129,34 @@ func loadPolicies(dir string) ([]policy.File, error) {
 
 // readSchoolFiles reads a school's files into what Build joins: the latest file of each kind
 // is current; earlier STS-Web exports of the year give the history of groups, an export of
-// the previous year gives last year's groups. It returns the school's name from STS-Web.
-func readSchoolFiles(paths []string, uai string, year int, now time.Time) (ingest.BuildInput, string, error) {
+// the previous year gives last year's groups. It returns the school's name from STS-Web and
+// the readers' warnings, each prefixed with its file's name.
+func readSchoolFiles(paths []string, uai string, year int, now time.Time) (ingest.BuildInput, string, []string, error) {
+	var warnings []string
+	in, name, err := readFiles(paths, uai, year, now, &warnings)
+	return in, name, warnings, err
+}
+
+// maxWarnings bounds what `vigie check` prints of the readers' warnings.
+const maxWarnings = 20
+
+func writeWarnings(w io.Writer, warnings []string) {
+	if len(warnings) == 0 {
+		return
+	}
+	fmt.Fprintln(w, "Avertissements sur les fichiers :")
+	for i, s := range warnings {
+		if i == maxWarnings {
+			fmt.Fprintf(w, "  … et %d autres\n", len(warnings)-maxWarnings)
+			break
+		}
+		fmt.Fprintf(w, "  - %s\n", s)
+	}
+	fmt.Fprintln(w)
+}
+
+// readFiles does the work of readSchoolFiles, appending the warnings of the parts it keeps.
+func readFiles(paths []string, uai string, year int, now time.Time, warnings *[]string) (ingest.BuildInput, string, error) {
 	in := ingest.BuildInput{UAI: uai, SchoolYear: year, AsOf: now}
 	var feed []ingest.Upload
 	type read struct {
@@ -137,12 +167,12 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 	for _, path := range paths {
 		f, err := os.Open(path)
 		if err != nil {
-			return in, "", usagef("open %s: %v", path, err)
+			return in, "", usagef("%s : %s", path, frenchFileError(err))
 		}
 		defer f.Close()
 		fi, err := f.Stat()
 		if err != nil {
-			return in, "", usagef("stat %s: %v", path, err)
+			return in, "", usagef("%s : %s", path, frenchFileError(err))
 		}
 		u := ingest.Upload{Name: filepath.Base(path), Content: f, Size: fi.Size(), ReceivedAt: now, ModTime: fi.ModTime()}
 		src, err := ingest.Detect(u, ingest.DefaultLimits())
@@ -162,6 +192,9 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 			in.UAI = m.UAI
 		}
 		parts = append(parts, read{p, m})
+		for _, w := range m.Warnings {
+			*warnings = append(*warnings, m.File+" : "+w)
+		}
 	}
 	if in.UAI == "" {
 		return in, "", apperr.Input(strings.Join(paths, ", "), 0, "", "aucun fichier n'indique l'établissement : précisez-le avec --uai")
@@ -181,6 +214,7 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 	// Newest export first, so that the first of each kind is current.
 	sort.SliceStable(parts, func(i, j int) bool { return parts[i].meta.ExportedAt.After(parts[j].meta.ExportedAt) })
 	var stsHistory []*ingest.STSPart
+	lastYear := "" // the file of last year's STS-Web export, when one is given
 	name := ""
 	for _, r := range parts {
 		m := r.meta
@@ -189,6 +223,7 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 				if !in.History.PreviousYearKnown {
 					in.History.PreviousYearKnown = true
 					in.History.PreviousYearGroups = ingest.GroupCodes(r.part.STS)
+					lastYear = m.File
 				}
 				continue
 			}
@@ -212,6 +247,10 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 			in.Links = r.part.Links
 		}
 	}
+	if in.STS == nil && lastYear != "" {
+		*warnings = append(*warnings, fmt.Sprintf("%s : export STS-Web de l'année scolaire %d-%d, pas %d-%d : il sert seulement à repérer les groupes reconduits ; ajoutez l'export STS-Web de l'année en cours (sts_emp_<UAI>_%d.xml)",
+			lastYear, in.SchoolYear-1, in.SchoolYear, in.SchoolYear, in.SchoolYear+1, in.SchoolYear))
+	}
 	if in.STS != nil {
 		in.History.STSGroupsChangedAt = ingest.STSGroupsChangedAt(in.STS, stsHistory)
 	}
@@ -224,6 +263,9 @@ func readSchoolFiles(paths []string, uai string, year int, now time.Time) (inges
 		// at import (leave the feed out to check the other sources).
 		if err := f.CheckComplete(); err != nil {
 			return in, "", err
+		}
+		for _, w := range f.Warnings {
+			*warnings = append(*warnings, feed[0].Name+" : "+w)
 		}
 		ent := f.Schools[in.UAI]
 		if ent == nil {

@@ -140,3 +140,46 @@ func TestCheckRefusesPartialFeed(t *testing.T) {
 	assert.Contains(t, errb.String(), "flux de l'annuaire incomplet : catégorie manquante PersEducNat ; déposez l'extraction complète (EtabEducNat, Eleve, PersEducNat)")
 	assert.Empty(t, out.String(), "no report with false ENT failures")
 }
+
+// TestCheckWarnsAboutItsFiles: the readers' warnings reach the user on stderr (stdout stays
+// the report), and last year's STS-Web export given alone is said to be last year's rather
+// than silently kept as history; a file that cannot be opened is told in French.
+func TestCheckWarnsAboutItsFiles(t *testing.T) {
+	now := fixture.DefaultNow
+	year := campaign.SchoolYearOf(now)
+	paths, _ := writeSchool(t, fixture.SchoolSpec{Seed: 11, Now: now, UAI: "0790029C", Pupils: 200})
+	current := fmt.Sprintf("sts_emp_0790029C_%d.xml", year)
+	previous := fmt.Sprintf("sts_emp_0790029C_%d.xml", year-1)
+	var kept []string
+	sawPrevious := false
+	for _, p := range paths {
+		switch filepath.Base(p) {
+		case current:
+			continue
+		case previous:
+			sawPrevious = true
+		}
+		kept = append(kept, p)
+	}
+	require.True(t, sawPrevious, "the generator writes last year's STS-Web export: %v", paths)
+
+	var out, errb bytes.Buffer
+	code := run(context.Background(), append([]string{"check", "--format", "json", "--now", now.Format(time.RFC3339)}, kept...), envFrom(nil), &out, &errb)
+	assert.Equal(t, 1, code, errb.String())
+	assert.Contains(t, errb.String(), "Avertissements sur les fichiers :")
+	assert.Contains(t, errb.String(), fmt.Sprintf("%s : export STS-Web de l'année scolaire %d-%d, pas %d-%d : il sert seulement à repérer les groupes reconduits",
+		previous, year-1, year, year, year+1))
+	var rep readiness.Report
+	require.NoError(t, json.Unmarshal(out.Bytes(), &rep), "stdout is the JSON report only")
+
+	// With every file, nothing is said about last year's export.
+	out.Reset()
+	errb.Reset()
+	run(context.Background(), append([]string{"check", "--format", "json", "--now", now.Format(time.RFC3339)}, paths...), envFrom(nil), &out, &errb)
+	assert.NotContains(t, errb.String(), "il sert seulement à repérer les groupes reconduits")
+
+	errb.Reset()
+	missing := filepath.Join(t.TempDir(), "absent.xml")
+	assert.Equal(t, 2, run(context.Background(), []string{"check", missing}, envFrom(nil), &out, &errb))
+	assert.Contains(t, errb.String(), missing+" : fichier introuvable")
+}

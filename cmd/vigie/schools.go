@@ -32,7 +32,7 @@ func cmdSchools(ctx context.Context, e env) error {
 	path := fs.Arg(0)
 	f, err := os.Open(path)
 	if err != nil {
-		return usagef("open %s: %v", path, err)
+		return usagef("%s : %s", path, frenchFileError(err))
 	}
 	defer f.Close()
 
