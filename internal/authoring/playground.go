@@ -67,7 +67,7 @@ func (s *Service) Evaluate(ctx context.Context, scope access.Scope, academy camp
 		if err != nil {
 			return nil, err
 		}
-		if set, err = s.draftSet(ctx, academy, d); err != nil {
+		if set, err = s.contentSet(ctx, academy, d.Content, draftLabel(d)); err != nil {
 			return nil, err
 		}
 	} else if set, _, err = s.source.Published(ctx, academy); err != nil {

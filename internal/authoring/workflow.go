@@ -189,9 +189,10 @@ func (s *Service) DeleteDraft(ctx context.Context, scope access.Scope, academy c
 	return s.st.DeletePolicyDraft(ctx, scope, academy.ID, id, by)
 }
 
-// draftSet compiles a draft; a draft that does not compile is a *GateError with its report.
-func (s *Service) draftSet(ctx context.Context, academy campaign.Academy, d store.PolicyDraft) (*policy.Set, error) {
-	set, err := s.compiled(ctx, academy, d.Content, draftLabel(d))
+// contentSet compiles a draft's content; one that does not compile is a *GateError with its
+// report.
+func (s *Service) contentSet(ctx context.Context, academy campaign.Academy, c store.PolicyContent, label string) (*policy.Set, error) {
+	set, err := s.compiled(ctx, academy, c, label)
 	var ce *policy.CompileError
 	if errors.As(err, &ce) {
 		return nil, &GateError{What: "évaluation impossible", Report: &CheckReport{Problems: ce.Problems, Strict: []policy.Problem{}, Lint: []policy.Finding{}}}
@@ -217,7 +218,21 @@ func (s *Service) PreviewDraft(ctx context.Context, scope access.Scope, academy 
 	if err != nil {
 		return nil, err
 	}
-	after, err := s.draftSet(ctx, academy, d)
+	return s.previewContent(ctx, scope, academy, d.Content, draftLabel(d), at)
+}
+
+// PreviewContent is PreviewDraft for a content not saved (the editor's text): the same
+// baseline (the published set), schools, snapshots, exemptions and instant, so a content
+// previews alike saved or not. label names the after set (e.g. "brouillon").
+func (s *Service) PreviewContent(ctx context.Context, scope access.Scope, academy campaign.Academy, c store.PolicyContent, label string, at time.Time) (*Preview, error) {
+	if !scope.AllowsAllSchools(academy.ID) {
+		return nil, fmt.Errorf("preview policies of %s: %w", academy.Code, apperr.ErrNotFound)
+	}
+	return s.previewContent(ctx, scope, academy, c, label, at)
+}
+
+func (s *Service) previewContent(ctx context.Context, scope access.Scope, academy campaign.Academy, c store.PolicyContent, label string, at time.Time) (*Preview, error) {
+	after, err := s.contentSet(ctx, academy, c, label)
 	if err != nil {
 		return nil, err
 	}

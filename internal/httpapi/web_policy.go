@@ -15,10 +15,9 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/authoring"
 	"github.com/vigie-edu/vigie/internal/campaign"
-	"github.com/vigie-edu/vigie/internal/evaluator"
 	"github.com/vigie-edu/vigie/internal/policy"
-	"github.com/vigie-edu/vigie/internal/readiness"
 	"github.com/vigie-edu/vigie/internal/store"
 	"github.com/vigie-edu/vigie/policies"
 )
@@ -278,12 +277,11 @@ func (s *Server) draftFiles(c *echo.Context) ([]policy.File, draftRequest, error
 		return nil, in, err
 	}
 	if in.Draft != 0 && s.deps.Policies != nil {
-		g := grantOf(c)
-		d, err := s.deps.Policies.Draft(c.Request().Context(), g.scope, g.academy, in.Draft)
+		base, err := s.baseContent(c.Request().Context(), grantOf(c), in.Draft)
 		if err != nil {
 			return nil, in, err
 		}
-		files = s.deps.Policies.Source().Files(d.Content)
+		files = s.deps.Policies.Source().Files(base)
 	}
 	i := slices.IndexFunc(files, func(f policy.File) bool { return f.Path == in.Module })
 	if i < 0 {
@@ -291,6 +289,21 @@ func (s *Server) draftFiles(c *echo.Context) ([]policy.File, draftRequest, error
 	}
 	files[i].Text = []byte(in.Text)
 	return files, in, nil
+}
+
+// baseContent is the content the editor's text goes into: the open draft's, or the published
+// version's (empty for the national defaults).
+func (s *Server) baseContent(ctx context.Context, g *grant, draft int64) (store.PolicyContent, error) {
+	if draft != 0 {
+		d, err := s.deps.Policies.Draft(ctx, g.scope, g.academy, draft)
+		return d.Content, err
+	}
+	st, err := s.deps.Policies.State(ctx, g.scope, g.academy)
+	if err != nil || st.PublishedID == 0 {
+		return store.PolicyContent{}, err
+	}
+	v, err := s.deps.Policies.Version(ctx, g.scope, g.academy, st.PublishedID)
+	return v.Content, err
 }
 
 // marker is a problem at a line of the edited module, for the editor's gutter.
@@ -386,32 +399,50 @@ type impactRow struct {
 	Changed []string `json:"changed"` // « check : avant → après »
 }
 
+// impactAnswer is the editor's preview of its text: the authoring service's preview (the call
+// behind the API's draft preview, so the same baseline, schools and instant) in the editor's
+// shape, or the compile problems.
 type impactAnswer struct {
-	Schools   int            `json:"schools"`
-	Changed   int            `json:"changed"`
-	Before    map[string]int `json:"before"`
-	After     map[string]int `json:"after"`
-	Rows      []impactRow    `json:"rows"`
-	Duration  string         `json:"duration"`
-	Problems  []marker       `json:"problems"`
-	StatusFor map[string]string
+	Previewed string            `json:"previewed"` // what was compared with what, in French
+	Schools   int               `json:"schools"`
+	Changed   int               `json:"changed"`
+	Before    map[string]int    `json:"before"`
+	After     map[string]int    `json:"after"`
+	Rows      []impactRow       `json:"rows"`
+	Duration  string            `json:"duration"`
+	Problems  []marker          `json:"problems"`
+	StatusFor map[string]string `json:"status_for"`
 }
 
-// pagePolicyPreview evaluates the draft on the latest facts of every school of the academy
-// and lists the schools whose status or checks would change.
+// previewedText says what the editor's preview compares.
+const previewedText = "Aperçu du texte de l’éditeur, non enregistré, comparé aux règles publiées\u00a0: " +
+	"les deux évalués maintenant sur le dernier instantané de chaque établissement."
+
+// pagePolicyPreview previews the editor's text (not saved) against the published set, with
+// authoring.Service.PreviewContent: the API's draft preview gives the same counts for the same
+// content.
 func (s *Server) pagePolicyPreview(c *echo.Context) error {
+	svc, err := s.authoring()
+	if err != nil {
+		return err
+	}
 	g := grantOf(c)
-	files, _, err := s.draftFiles(c)
+	files, in, err := s.draftFiles(c)
 	if err != nil {
 		return err
 	}
 	ctx := c.Request().Context()
+	base, err := s.baseContent(ctx, g, in.Draft)
+	if err != nil {
+		return err
+	}
+	content := store.PolicyContent{Files: svc.Source().Split(files), Overrides: base.Overrides}
 	start := time.Now()
-	set, err := policy.Compile(ctx, files, policy.WithAcademy(g.academy.Code), policy.WithVersion("brouillon"), policy.WithLogger(s.log))
-	var ce *policy.CompileError
-	if errors.As(err, &ce) {
-		out := impactAnswer{Rows: []impactRow{}, Problems: []marker{}}
-		for _, p := range ce.Problems {
+	pv, err := svc.PreviewContent(ctx, g.scope, g.academy, content, "brouillon", time.Time{})
+	var ge *authoring.GateError
+	if errors.As(err, &ge) {
+		out := impactAnswer{Previewed: previewedText, Rows: []impactRow{}, Problems: []marker{}, StatusFor: statusWords}
+		for _, p := range ge.Report.Problems {
 			out.Problems = append(out.Problems, marker{Line: p.Line, Column: p.Column, Severity: "error", Code: p.Code, Message: p.Message, Module: p.Module})
 		}
 		return c.JSON(http.StatusOK, out)
@@ -419,114 +450,46 @@ func (s *Server) pagePolicyPreview(c *echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out, err := s.impact(ctx, g, set)
-	if err != nil {
-		return err
-	}
+	out := impactOf(g.academy, pv)
 	out.Duration = time.Since(start).Round(time.Millisecond).String()
 	return c.JSON(http.StatusOK, out)
 }
 
-func (s *Server) impact(ctx context.Context, g *grant, set *policy.Set) (impactAnswer, error) {
-	out := impactAnswer{Before: map[string]int{}, After: map[string]int{}, Rows: []impactRow{}, Problems: []marker{}}
-	eng, err := readiness.NewEngine(set, readiness.WithLogger(s.log))
-	if err != nil {
-		return out, err
+// impactOf puts a preview in the editor's shape.
+func impactOf(academy campaign.Academy, pv *authoring.Preview) impactAnswer {
+	counts := func(c authoring.StatusCounts) map[string]int {
+		return map[string]int{"ready": c.Ready, "at_risk": c.AtRisk, "not_ready": c.NotReady}
 	}
-	schools, _, err := s.deps.Store.ListSchools(ctx, g.scope, store.SchoolFilter{})
-	if err != nil {
-		return out, err
-	}
-	snapshots, err := s.deps.Store.LatestSnapshotIDs(ctx, g.scope, g.academy.ID)
-	if err != nil {
-		return out, err
-	}
-	latest, err := s.deps.Store.LatestResults(ctx, g.scope, g.academy.ID, time.Time{})
-	if err != nil {
-		return out, err
-	}
-	before := map[string]string{}
-	for _, r := range latest {
-		before[r.UAI] = r.Status
-	}
-	checks, err := s.deps.Store.LatestCheckResults(ctx, g.scope, g.academy.ID, time.Time{})
-	if err != nil {
-		return out, err
-	}
-	now := s.now()
-	exemptions, err := s.deps.Store.ActiveExemptions(ctx, g.scope, g.academy.ID, now)
-	if err != nil {
-		return out, err
-	}
-	byUAI := map[string][]readiness.Exemption{}
-	for _, e := range exemptions {
-		byUAI[e.UAI] = append(byUAI[e.UAI], readiness.Exemption{Check: e.CheckID, Until: e.Until, Reason: e.Reason})
-	}
-	year := campaign.SchoolYearOf(now)
-	var reqs []readiness.Request
-	names := map[string]string{}
-	for _, sc := range schools {
-		if sc.AcademyID != g.academy.ID {
-			continue
+	out := impactAnswer{Previewed: previewedText, Schools: pv.Schools, Changed: pv.Changed, Before: counts(pv.StatusBefore),
+		After: counts(pv.StatusAfter), Rows: []impactRow{}, Problems: []marker{}, StatusFor: statusWords}
+	state := func(st authoring.CheckState, gone string) string {
+		if st.Status == "" {
+			return gone
 		}
-		names[sc.UAI] = sc.Name
-		id, uai := snapshots[sc.UAI], sc.UAI
-		reqs = append(reqs, readiness.Request{School: sc, Academy: g.academy.Code, SchoolYear: year, Exemptions: byUAI[uai],
-			Load: func(ctx context.Context) ([]byte, error) {
-				if id == 0 {
-					return evaluator.EmptySnapshot(uai, year)
-				}
-				sn, err := s.deps.Store.SnapshotByID(ctx, g.scope, id)
-				if err != nil {
-					return nil, err
-				}
-				return sn.Facts, nil
-			}})
+		w := orDefault(checkWords[st.Status], st.Status)
+		if st.Mode == "monitor" {
+			w += " (surveillance)"
+		}
+		return w
 	}
-	run, err := eng.RunAcademy(ctx, reqs, readiness.RunOptions{Now: now})
-	if err != nil {
-		return out, err
-	}
-	for _, o := range run.Outcomes {
-		if o.Err != nil {
-			return out, fmt.Errorf("preview %s: %w", o.UAI, o.Err)
-		}
-		out.Schools++
-		b := orDefault(before[o.UAI], store.StatusNone)
-		a := string(o.Report.Status)
-		out.Before[b]++
-		out.After[a]++
-		old := map[string]string{}
-		for _, cr := range checks[o.UAI] {
-			old[cr.CheckID] = strings.TrimPrefix(cr.Status, "monitor:")
-		}
-		var changed []string
-		for _, cr := range o.Report.Checks {
-			if prev, ok := old[cr.ID]; !ok || prev != string(cr.Status) {
-				changed = append(changed, fmt.Sprintf("%s\u00a0: %s → %s", cr.ID, orDefault(checkWords[prev], "absent"), checkWords[string(cr.Status)]))
-			}
-			delete(old, cr.ID)
-		}
-		for id, prev := range old {
-			changed = append(changed, fmt.Sprintf("%s\u00a0: %s → supprimé", id, orDefault(checkWords[prev], prev)))
-		}
-		if a == b && len(changed) == 0 {
-			continue
+	for _, sc := range pv.SchoolChanges {
+		changed := make([]string, 0, len(sc.Changes))
+		for _, ch := range sc.Changes {
+			changed = append(changed, fmt.Sprintf("%s\u00a0: %s → %s", ch.Check, state(ch.Before, "absent"), state(ch.After, "supprimé")))
 		}
 		sort.Strings(changed)
-		out.Changed++
-		out.Rows = append(out.Rows, impactRow{UAI: o.UAI, Name: names[o.UAI], Before: b, After: a, Changed: changed,
-			Href: "/academies/" + url.PathEscape(g.academy.Code) + "/etablissements/" + url.PathEscape(o.UAI)})
+		out.Rows = append(out.Rows, impactRow{UAI: sc.UAI, Name: orDefault(sc.Name, sc.UAI), Before: string(sc.StatusBefore),
+			After: string(sc.StatusAfter), Changed: changed,
+			Href: "/academies/" + url.PathEscape(academy.Code) + "/etablissements/" + url.PathEscape(sc.UAI)})
 	}
-	sort.Slice(out.Rows, func(i, j int) bool {
+	sort.SliceStable(out.Rows, func(i, j int) bool {
 		ri, rj := statusRank(out.Rows[i].After)-statusRank(out.Rows[i].Before), statusRank(out.Rows[j].After)-statusRank(out.Rows[j].Before)
 		if ri != rj {
 			return ri < rj // schools that get worse first
 		}
 		return out.Rows[i].UAI < out.Rows[j].UAI
 	})
-	out.StatusFor = statusWords
-	return out, nil
+	return out
 }
 
 func statusRank(s string) int {

@@ -570,3 +570,59 @@ func TestPagesFrenchLabels(t *testing.T) {
 	assert.Contains(t, string(csv.body), ";Indéterminés;")
 	assert.NotContains(t, string(csv.body), "Inconnus")
 }
+
+// TestPolicyPreviewsAgree: the editor's preview of a saved draft's text and the API's preview of
+// that draft are the same service call, so they count the same schools and changes.
+func TestPolicyPreviewsAgree(t *testing.T) {
+	storetest.Each(t, func(t *testing.T, st *store.Store) {
+		e := newEnv(t, st)
+		tok := e.tokens["aut"]
+		const module = "readiness/siecle/groups_populated.rego"
+		files, err := policy.LoadFS(policies.FS, policies.ReadinessDir)
+		require.NoError(t, err)
+		var text string
+		for _, f := range files {
+			if f.Path == module {
+				text = strings.Replace(string(f.Text), "g.siecle.pupils == 0", "g.siecle.pupils <= 1", 1)
+			}
+		}
+		require.Contains(t, text, "<= 1")
+		base := "/api/v1/academies/poitiers/policies/drafts"
+		resp := e.do(nil, request{method: "POST", path: base, body: map[string]any{"title": "Groupes"}, token: tok})
+		require.Equal(t, http.StatusCreated, resp.status, "%s", resp.body)
+		var d draftJSON
+		resp.json(t, &d)
+		id := strconv.FormatInt(d.ID, 10)
+		resp = e.do(nil, request{method: "PUT", path: base + "/" + id, token: tok, body: map[string]any{
+			"title": "Groupes", "revision": d.Revision, "files": map[string]string{module: text},
+			"overrides": map[string]any{"checks": map[string]any{"links.absent_ratio": map[string]any{"mode": "monitor"}}}}})
+		require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+
+		resp = e.do(nil, request{method: "POST", path: base + "/" + id + "/preview", token: tok})
+		require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+		var api authoring.Preview
+		resp.json(t, &api)
+		resp = e.do(nil, request{method: http.MethodPost, path: "/academies/poitiers/regles/apercu", token: tok,
+			body: map[string]any{"module": module, "text": text, "draft": d.ID}, header: map[string]string{"Accept": "application/json"}})
+		require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
+		assert.Contains(t, string(resp.body), `"status_for":`, "no Go field name in the JSON")
+		var web impactAnswer
+		resp.json(t, &web)
+
+		require.Equal(t, 2, api.Schools)
+		assert.Positive(t, api.Changed, "the edit changes something")
+		assert.Equal(t, api.Schools, web.Schools)
+		assert.Equal(t, api.Changed, web.Changed)
+		assert.Equal(t, map[string]int{"ready": api.StatusBefore.Ready, "at_risk": api.StatusBefore.AtRisk, "not_ready": api.StatusBefore.NotReady}, web.Before)
+		assert.Equal(t, map[string]int{"ready": api.StatusAfter.Ready, "at_risk": api.StatusAfter.AtRisk, "not_ready": api.StatusAfter.NotReady}, web.After)
+		require.Len(t, web.Rows, len(api.SchoolChanges))
+		rows := map[string]int{}
+		for _, r := range web.Rows {
+			rows[r.UAI] = len(r.Changed)
+		}
+		for _, sc := range api.SchoolChanges {
+			assert.Equal(t, len(sc.Changes), rows[sc.UAI], sc.UAI)
+		}
+		assert.Contains(t, web.Previewed, "non enregistré")
+	})
+}

@@ -211,7 +211,8 @@
     var lines = [
       "Prêts : " + p.status_before.ready + " → " + p.status_after.ready,
       "À risque : " + p.status_before.at_risk + " → " + p.status_after.at_risk,
-      "Non prêts : " + p.status_before.not_ready + " → " + p.status_after.not_ready
+      "Non prêts : " + p.status_before.not_ready + " → " + p.status_after.not_ready,
+      "Aperçu du brouillon enregistré, comparé aux règles publiées : les deux évalués maintenant sur le dernier instantané de chaque établissement."
     ].concat(p.warnings || []);
     box.appendChild(alertBox(p.changed ? "warning" : "success", title, lines));
     if (!p.school_changes || !p.school_changes.length) { return; }
@@ -271,9 +272,9 @@
           box.appendChild(markerList(b.problems, "Erreurs"));
           return;
         }
-        var words = b.StatusFor || {};
+        var words = b.status_for || {};
         var summary = b.changed + " établissement" + (b.changed > 1 ? "s" : "") + " sur " + b.schools + " changeraient (calcul en " + b.duration + ").";
-        box.appendChild(alertBox(b.changed ? "warning" : "success", summary, []));
+        box.appendChild(alertBox(b.changed ? "warning" : "success", summary, [b.previewed]));
         if (!b.rows.length) { return; }
         var wrap = el("div", { "class": "fr-table fr-table--sm fr-table--bordered" });
         var t = el("table", { id: "tableau-impact" });
