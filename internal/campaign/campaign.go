@@ -152,10 +152,18 @@ type StepInfo struct {
 	DependsOn []Step
 }
 
+// SystemAcademy is the System of the steps the academy does, not the school.
+const SystemAcademy = "Académie"
+
+// Attestable tells whether a school admin may attest the step: only the school's own steps.
+// A step the academy does (sending the nomenclatures, feeding the federating directory) is
+// not the school's to declare done.
+func (i StepInfo) Attestable() bool { return i.System != SystemAcademy }
+
 // Steps are the 13 operations, in order.
 var Steps = []StepInfo{
 	{1, "Bascule d'année", "STS-Web", "Ne pas reconduire les groupes gérés dans le logiciel d'emploi du temps.", nil},
-	{2, "Envoi des nomenclatures par l'académie", "Académie", "", []Step{1}},
+	{2, "Envoi des nomenclatures par l'académie", SystemAcademy, "", []Step{1}},
 	{3, "Sélection des nomenclatures (formations, matières)", "SIECLE", "", []Step{2}},
 	{4, "Profilage des nomenclatures", "SIECLE", "Transmet les nomenclatures à STS-Web et initialise SIECLE-BEE.", []Step{3}},
 	{5, "Vérification des divisions", "STS-Web", "Créer, modifier ou supprimer les divisions.", []Step{4}},
@@ -166,7 +174,7 @@ var Steps = []StepInfo{
 	{10, "Élaboration de l'emploi du temps et création des groupes", "EDT", "", []Step{8, 9}},
 	{11, "Export de l'emploi du temps vers STS-Web", "EDT", "Un seul fichier XML pour la structure et les services ; peut être répété.", []Step{10}},
 	{12, "Export des liens élèves-groupes vers SIECLE-BEE", "EDT → SIECLE-BEE", "Liens visibles le lendemain (traitement de nuit).", []Step{11, 9}},
-	{13, "Alimentation automatique de l'annuaire fédérateur", "Académie", "Puis l'ENT, puis le GAR à J+1.", []Step{12}},
+	{13, "Alimentation automatique de l'annuaire fédérateur", SystemAcademy, "Puis l'ENT, puis le GAR à J+1.", []Step{12}},
 }
 
 // Info returns the description of a step.

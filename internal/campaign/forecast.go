@@ -40,13 +40,16 @@ func (o ForecastOutcome) Label() string {
 // ForecastItem is one open problem that keeps a school from being green at the GAR: a counted
 // blocker or error check that fails, or one Vigie cannot evaluate.
 type ForecastItem struct {
-	Check    string    `json:"check"`
-	Step     int       `json:"step"`
-	Severity string    `json:"severity"`
-	Title    string    `json:"title"`
-	Unknown  bool      `json:"unknown,omitempty"` // the check is unknown (a source missing or stale)
-	Stage    string    `json:"stage"`             // where the fix happens (policy fix stages)
-	FixBy    time.Time `json:"fix_by"`            // act before this to make ReachesGAR
+	Check    string `json:"check"`
+	Step     int    `json:"step"`
+	Severity string `json:"severity"`
+	Title    string `json:"title"`
+	Unknown  bool   `json:"unknown,omitempty"` // the check cannot be evaluated (unknown or in error)
+	// SourceMissing: the check cannot be evaluated because a source it needs is missing or
+	// too old (not, say, because the school is absent from the directory feed).
+	SourceMissing bool      `json:"source_missing,omitempty"`
+	Stage         string    `json:"stage"`  // where the fix happens (policy fix stages)
+	FixBy         time.Time `json:"fix_by"` // act before this to make ReachesGAR
 	// ReachesGAR is when a fix made now reaches the GAR; zero for a fix outside the chain (a
 	// new upload to Vigie), which changes nothing at the GAR.
 	ReachesGAR time.Time `json:"reaches_gar_at"`
@@ -105,14 +108,10 @@ func ForecastSchool(in ForecastInput) Forecast {
 		return f
 	}
 	items := make([]ForecastItem, 0, len(in.Items))
-	unknown := 0
 	for _, it := range in.Items {
 		it.ETA = it.ReachesGAR
 		if !it.InFlight.IsZero() && (it.ETA.IsZero() || it.InFlight.Before(it.ETA)) {
 			it.ETA = it.InFlight
-		}
-		if it.Unknown {
-			unknown++
 		}
 		items = append(items, it)
 	}
@@ -132,8 +131,10 @@ func ForecastSchool(in ForecastInput) Forecast {
 		return f
 	}
 	green := true
+	var unknown []ForecastItem
 	for _, it := range items {
 		if it.Unknown {
+			unknown = append(unknown, it)
 			continue
 		}
 		if it.ETA.IsZero() || it.ETA.After(in.Target) {
@@ -146,20 +147,45 @@ func ForecastSchool(in ForecastInput) Forecast {
 			f.EarliestGreen = it.ETA
 		}
 	}
-	f.GreenAtNextHandover = green && unknown == 0
+	f.GreenAtNextHandover = green && len(unknown) == 0
 	switch {
 	case len(f.Late) > 0:
 		f.Outcome = ForecastWillFail
-		f.Reason = fmt.Sprintf("Encore rouge à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, même en agissant aujourd'hui : %s (%s pas arriver à temps) ; au mieux vert le %s.",
-			frenchDateTime(in.Target), f.Late[0].Title, Plural(len(f.Late), "problème ne peut", "problèmes ne peuvent"), frenchDateTime(f.EarliestGreen))
-	case unknown > 0:
+		f.Reason = fmt.Sprintf("Encore rouge à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, même en agissant aujourd'hui : %s : %s ; au mieux vert le %s.",
+			frenchDateTime(in.Target), Plural(len(f.Late), "contrôle ne peut pas être corrigé à temps", "contrôles ne peuvent pas être corrigés à temps"),
+			QuotedList(titles(f.Late)), frenchDateTime(f.EarliestGreen))
+	case len(unknown) > 0:
 		f.Outcome = ForecastUnknown
-		f.Reason = fmt.Sprintf("Impossible à prévoir : %s à évaluer (source absente ou trop ancienne).", Plural(unknown, "contrôle bloquant impossible", "contrôles bloquants impossibles"))
+		f.Reason = fmt.Sprintf("Impossible à prévoir : %s : %s%s.", Plural(len(unknown), "contrôle impossible à évaluer", "contrôles impossibles à évaluer"),
+			QuotedList(titles(unknown)), unknownCause(unknown))
 	default:
 		f.Outcome = ForecastOnTrack
 		f.Reason = fmt.Sprintf("Vert à la transmission du %s, la première qu'une correction faite maintenant peut atteindre, si les corrections sont faites aujourd'hui avant l'heure limite.", frenchDateTime(in.Target))
 	}
 	return f
+}
+
+func titles(items []ForecastItem) []string {
+	out := make([]string, len(items))
+	for i, it := range items {
+		out[i] = it.Title
+	}
+	return out
+}
+
+// unknownCause says why the checks cannot be evaluated when they all share the cause of a
+// missing or stale source; other causes (a school absent from the directory feed, a check in
+// error) are each check's own, told in the to-do list.
+func unknownCause(items []ForecastItem) string {
+	for _, it := range items {
+		if !it.SourceMissing {
+			return ""
+		}
+	}
+	if len(items) == 1 {
+		return " (source absente ou trop ancienne)"
+	}
+	return " (sources absentes ou trop anciennes)"
 }
 
 // CallFirst lists the schools supervisors should call first: those that will still fail at

@@ -32,16 +32,23 @@ func TestForecastSchool(t *testing.T) {
 			want: ForecastOnTrack, earliest: target, reasonParts: []string{"Vert à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première"}},
 		{name: "links fix arrives two days later", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{ent, links}},
 			want: ForecastWillFail, earliest: paris("2026-09-20 06:00"), late: 1,
-			reasonParts: []string{"Encore rouge à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première", "Groupes peuplés dans SIECLE-BEE (1 problème ne peut pas arriver à temps)", "au mieux vert le dimanche 20 septembre 2026 à 6\u00a0h\u00a000"}},
+			reasonParts: []string{"Encore rouge à la transmission du vendredi 18 septembre 2026 à 6\u00a0h\u00a000, la première", ": 1 contrôle ne peut pas être corrigé à temps : « Groupes peuplés dans SIECLE-BEE » ;", "au mieux vert le dimanche 20 septembre 2026 à 6\u00a0h\u00a000"}},
 		{name: "links already on their way", in: ForecastInput{UAI: "A", Status: "not_ready",
 			Items: []ForecastItem{func() ForecastItem { l := links; l.InFlight = next; return l }()}},
 			want: ForecastOnTrack, greenNext: true, earliest: next},
-		{name: "blocker unknown", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{{Check: "ent.structure_known", Step: 13, Unknown: true, ReachesGAR: target}}},
-			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 1 contrôle bloquant impossible à évaluer (source absente"}},
-		{name: "two blockers unknown", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{
-			{Check: "ent.structure_known", Step: 13, Unknown: true, ReachesGAR: target},
-			{Check: "ent.classes_populated", Step: 13, Unknown: true, ReachesGAR: target}}},
-			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 2 contrôles bloquants impossibles à évaluer"}},
+		{name: "four checks late, each named up to three", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{
+			lateAs(links, "a", "Professeur principal désigné dans chaque division"), lateAs(links, "b", "Équipes pédagogiques"),
+			lateAs(links, "c", "Groupes présents"), lateAs(links, "d", "Liens élèves-groupes importés")}},
+			want: ForecastWillFail, earliest: paris("2026-09-20 06:00"), late: 4,
+			reasonParts: []string{": 4 contrôles ne peuvent pas être corrigés à temps : « Professeur principal désigné dans chaque division », « Équipes pédagogiques », « Groupes présents » et 1 autre ;"}},
+		{name: "blocker unknown, its source missing", in: ForecastInput{UAI: "A", Status: "at_risk", Items: []ForecastItem{
+			{Check: "siecle.groups_populated", Step: 12, Title: "Groupes peuplés dans SIECLE-BEE", Unknown: true, SourceMissing: true, ReachesGAR: target}}},
+			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 1 contrôle impossible à évaluer : « Groupes peuplés dans SIECLE-BEE » (source absente ou trop ancienne)."}},
+		{name: "school absent from the directory feed: no source blamed, the error check counted as such", in: ForecastInput{UAI: "A", Status: "not_ready", Items: []ForecastItem{
+			{Check: "ent.classes_populated", Step: 13, Severity: "blocker", Title: "Classes peuplées dans l'ENT", Unknown: true, ReachesGAR: target},
+			{Check: "ent.groups_populated", Step: 13, Severity: "blocker", Title: "Groupes peuplés dans l'ENT", Unknown: true, ReachesGAR: target},
+			{Check: "ent.professeur_principal", Step: 13, Severity: "error", Title: "Professeurs principaux dans l'ENT", Unknown: true, ReachesGAR: target}}},
+			want: ForecastUnknown, reasonParts: []string{"Impossible à prévoir : 3 contrôles impossibles à évaluer : « Classes peuplées dans l'ENT », « Groupes peuplés dans l'ENT » et « Professeurs principaux dans l'ENT »."}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -59,8 +66,17 @@ func TestForecastSchool(t *testing.T) {
 			assert.NotContains(t, f.Reason, "(s)", "plurals agree")
 			assert.LessOrEqual(t, strings.Count(f.Reason, "transmission du"), 1, "one handover per forecast: %s", f.Reason)
 			assert.NotEmpty(t, f.Outcome.Label())
+			assert.NotContains(t, f.Reason, "bloquants", "the count names no severity")
+			if tt.name != "blocker unknown, its source missing" {
+				assert.NotContains(t, f.Reason, "source absente")
+			}
 		})
 	}
+}
+
+func lateAs(it ForecastItem, check, title string) ForecastItem {
+	it.Check, it.Title = check, title
+	return it
 }
 
 func TestCallFirst(t *testing.T) {

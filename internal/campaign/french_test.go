@@ -11,3 +11,12 @@ func TestPlural(t *testing.T) {
 		assert.Equal(t, want, Plural(n, "groupe vide", "groupes vides"))
 	}
 }
+
+func TestQuotedList(t *testing.T) {
+	assert.Equal(t, "", QuotedList(nil))
+	assert.Equal(t, "« A »", QuotedList([]string{"A"}))
+	assert.Equal(t, "« A » et « B »", QuotedList([]string{"A", "B"}))
+	assert.Equal(t, "« A », « B » et « C »", QuotedList([]string{"A", "B", "C"}))
+	assert.Equal(t, "« A », « B », « C » et 1 autre", QuotedList([]string{"A", "B", "C", "D"}))
+	assert.Equal(t, "« A », « B », « C » et 2 autres", QuotedList([]string{"A", "B", "C", "D", "E"}))
+}

@@ -94,8 +94,12 @@ const MaxCommentLength = 2000
 
 // Validate checks an attestation before it is stored.
 func (a *Attestation) Validate() error {
-	if _, err := a.Step.Info(); err != nil {
+	info, err := a.Step.Info()
+	if err != nil {
 		return err
+	}
+	if !info.Attestable() {
+		return apperr.Invalid("L'étape %d (%s) est faite par l'académie, pas par l'établissement : elle ne peut pas être attestée", int(a.Step), info.Title)
 	}
 	a.Comment = strings.TrimSpace(a.Comment)
 	if len(a.Comment) > MaxCommentLength {
@@ -145,8 +149,12 @@ type ProgressInput struct {
 	Calendar     Calendar
 	Observations []Observation
 	// Attestations of the school for the year; expired ones are ignored, the latest active one
-	// of a step counts.
+	// of a step counts. An attestation of a step the academy does never counts.
 	Attestations []Attestation
+	// Failing are the titles of the checks of each step, of severity blocker or error, that
+	// fail in the school's latest report: a step is never done while one of them fails,
+	// whatever the files show of it or the school attested.
+	Failing map[Step][]string
 }
 
 // ProgressResult is the state of the 13 steps and the attestations to expire.
@@ -157,7 +165,9 @@ type ProgressResult struct {
 
 // Progress derives the state of every step of a school: a step the files show done is done; a
 // step they do not show is done when the school attested it, unless a fact newer than the
-// attestation contradicts it (the attestation then expires); a step not done whose prerequisite
+// attestation contradicts it (the attestation then expires); a step done either way is in
+// progress again (to redo) while a blocker or error check of the step fails, naming those
+// checks (an attestation so contradicted stays in force); a step not done whose prerequisite
 // is not done is blocked, naming the upstream step to finish first; otherwise a step whose
 // deadline has passed is late.
 func Progress(in ProgressInput) ProgressResult {
@@ -170,7 +180,7 @@ func Progress(in ProgressInput) ProgressResult {
 	}
 	att := map[Step]Attestation{}
 	for _, a := range in.Attestations {
-		if !a.Active() {
+		if info, err := a.Step.Info(); err != nil || !info.Attestable() || !a.Active() {
 			continue
 		}
 		if prev, ok := att[a.Step]; !ok || a.At.After(prev.At) || (a.At.Equal(prev.At) && a.ID > prev.ID) {
@@ -200,6 +210,17 @@ func Progress(in ProgressInput) ProgressResult {
 			}
 		case hasObs:
 			st.Progress, st.Source, st.Evidence, st.EvidenceAt = o.State, EvidenceFact, o.Evidence, o.At
+		}
+		if failing := in.Failing[info.Number]; st.Progress == StateDone && len(failing) > 0 {
+			// The step is to redo: what the files show or the school said does not hold while
+			// a check of the step that blocks the GAR fails.
+			why := fmt.Sprintf("%s : %s", Plural(len(failing), "contrôle de cette étape échoue", "contrôles de cette étape échouent"), QuotedList(failing))
+			if st.Source == EvidenceAttestation {
+				st.Evidence = "Attestation contredite par les faits : " + why
+			} else {
+				st.Evidence = fmt.Sprintf("%s (les fichiers montrent par ailleurs : %s)", why, st.Evidence)
+			}
+			st.Progress = StateInProgress
 		}
 		if d, ok := in.Calendar.Deadline(info.Number); ok {
 			st.Deadline = d

@@ -106,8 +106,9 @@ func TestProgressFactsAttestationsDependencies(t *testing.T) {
 	}
 	obs = append(obs, Observation{Step: 12, State: StateInProgress, Evidence: "3 groupes vides dans SIECLE-BEE", At: facts})
 	atts := []Attestation{
+		// Step 2 is the academy's: an attestation of it (made before Vigie refused them) never counts.
 		{ID: 1, Step: 2, By: "ce.0790029c", At: paris("2026-08-01 10:00"), Comment: "reçues"},
-		{ID: 2, Step: 3, By: "ce.0790029c", At: paris("2026-08-01 10:00")},
+		{ID: 2, Step: 3, By: "ce.0790029c", At: paris("2026-08-01 10:00"), Comment: "sélectionnées"},
 		{ID: 3, Step: 4, By: "ce.0790029c", At: paris("2026-08-01 10:00")},
 		{ID: 4, Step: 8, By: "ce.0790029c", At: paris("2026-08-20 10:00")},
 		// Step 12 attested before the files showed empty groups: the newer fact wins.
@@ -122,10 +123,15 @@ func TestProgressFactsAttestationsDependencies(t *testing.T) {
 	assert.Equal(t, EvidenceFact, s1.Source)
 
 	s2 := stateOf(t, r, 2)
-	assert.Equal(t, StateDone, s2.State)
-	assert.Equal(t, EvidenceAttestation, s2.Source)
-	assert.Equal(t, int64(1), s2.AttestationID)
-	assert.Equal(t, "Attestée par ce.0790029c le 01/08/2026 à 10 h 00 : reçues", s2.Evidence)
+	assert.Equal(t, StateLate, s2.State, "the academy's step, attested by the school, is not done")
+	assert.Equal(t, EvidenceNone, s2.Source)
+	assert.Zero(t, s2.AttestationID)
+
+	s3 := stateOf(t, r, 3)
+	assert.Equal(t, StateDone, s3.State)
+	assert.Equal(t, EvidenceAttestation, s3.Source)
+	assert.Equal(t, int64(2), s3.AttestationID)
+	assert.Equal(t, "Attestée par ce.0790029c le 01/08/2026 à 10 h 00 : sélectionnées", s3.Evidence)
 
 	s9 := stateOf(t, r, 9) // not attested (expired), deadline 2026-08-29 passed, prerequisites done
 	assert.Equal(t, StateLate, s9.State)
@@ -186,12 +192,75 @@ func TestProgressDoneDespiteUpstream(t *testing.T) {
 	assert.Equal(t, Step(1), stateOf(t, r, 2).BlockedBy)
 }
 
+func TestProgressFailingChecksReopenAStep(t *testing.T) {
+	cal := DefaultCalendar(2026) // step 5 due 18 August, step 8 27 August
+	facts := paris("2026-08-09 18:00")
+	obs := []Observation{
+		{Step: 1, State: StateDone, Evidence: "vu", At: facts},
+		{Step: 4, State: StateDone, Evidence: "vu", At: facts},
+		{Step: 5, State: StateDone, Evidence: "12 divisions dans STS-Web", At: facts},
+		{Step: 13, State: StateNotStarted, Evidence: "L'établissement est absent de l'annuaire fédérateur", At: paris("2026-08-01 02:00")},
+	}
+	atts := []Attestation{
+		{ID: 1, Step: 3, By: "ce", At: paris("2026-08-01 10:00")},
+		{ID: 2, Step: 8, By: "ce", At: paris("2026-08-05 10:00"), Comment: "fait"},
+	}
+	failing := map[Step][]string{
+		5: {"Professeur principal désigné dans chaque division", "Effectifs des divisions"},
+		8: {"Enseignants connus"},
+	}
+	in := ProgressInput{Now: paris("2026-08-10 08:00"), Calendar: cal, Observations: obs, Attestations: atts, Failing: failing}
+	r := Progress(in)
+
+	s5 := stateOf(t, r, 5)
+	assert.Equal(t, StateInProgress, s5.State, "done in the files, but two of its checks fail: to redo")
+	assert.Equal(t, EvidenceFact, s5.Source)
+	assert.Equal(t, "2 contrôles de cette étape échouent : « Professeur principal désigné dans chaque division » et « Effectifs des divisions » (les fichiers montrent par ailleurs : 12 divisions dans STS-Web)", s5.Evidence)
+
+	s8 := stateOf(t, r, 8)
+	assert.Equal(t, StateBlocked, s8.State, "attested, contradicted, and step 5 is to redo first")
+	assert.Equal(t, Step(5), s8.BlockedBy)
+	assert.Equal(t, EvidenceAttestation, s8.Source, "the attestation stays in force, shown contradicted")
+	assert.Equal(t, int64(2), s8.AttestationID)
+	assert.Equal(t, "Attestation contredite par les faits : 1 contrôle de cette étape échoue : « Enseignants connus »", s8.Evidence)
+	assert.Empty(t, r.Expire)
+
+	// A step whose own checks pass is done as before.
+	assert.Equal(t, StateDone, stateOf(t, r, 3).State)
+	assert.Equal(t, StateDone, stateOf(t, r, 4).State)
+
+	// Past its deadline, a step to redo is late.
+	in.Now = paris("2026-09-30 08:00")
+	r = Progress(in)
+	assert.Equal(t, StateLate, stateOf(t, r, 5).State)
+	assert.True(t, stateOf(t, r, 5).Overdue)
+
+	// Once the checks pass, the step is done again, and the attestation counts.
+	in.Failing = nil
+	r = Progress(in)
+	assert.Equal(t, StateDone, stateOf(t, r, 5).State)
+	assert.Equal(t, StateDone, stateOf(t, r, 8).State)
+}
+
 func TestAttestationValidate(t *testing.T) {
 	a := Attestation{UAI: "0790029c", Step: 8, By: "x", Comment: "  fait  "}
 	require.NoError(t, a.Validate())
 	assert.Equal(t, "fait", a.Comment)
 	a.Step = 0
 	assert.ErrorIs(t, a.Validate(), apperr.ErrInvalid)
+	for _, s := range []Step{2, 13} { // the academy's steps
+		a := Attestation{UAI: "0790029C", Step: s, By: "x"}
+		err := a.Validate()
+		assert.ErrorIs(t, err, apperr.ErrInvalid)
+		assert.ErrorContains(t, err, "est faite par l'académie, pas par l'établissement : elle ne peut pas être attestée")
+	}
+	var attestable []Step
+	for _, info := range Steps {
+		if info.Attestable() {
+			attestable = append(attestable, info.Number)
+		}
+	}
+	assert.Equal(t, []Step{1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12}, attestable)
 	a = Attestation{UAI: "0790029C", Step: 8}
 	assert.ErrorIs(t, a.Validate(), apperr.ErrInvalid)
 	for _, s := range []string{"done", "in_progress", "not_started"} {

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sort"
 	"strings"
 	"time"
 
@@ -150,7 +151,8 @@ func (t *Tracker) refresh(ctx context.Context, scope access.Scope, academy campa
 		if err != nil {
 			return counts, err
 		}
-		p := campaign.Progress(campaign.ProgressInput{Now: now, Calendar: camp.Calendar, Observations: obs, Attestations: atts[sc.UAI]})
+		p := campaign.Progress(campaign.ProgressInput{Now: now, Calendar: camp.Calendar, Observations: obs, Attestations: atts[sc.UAI],
+			Failing: failingByStep(cat, checks[sc.UAI])})
 		progress = append(progress, store.SchoolProgress{UAI: sc.UAI, Steps: p.Steps, Expire: p.Expire})
 		counts.Expired += len(p.Expire)
 
@@ -232,6 +234,31 @@ func (t *Tracker) observe(ctx context.Context, sc campaign.School, academy campa
 	return out, nil
 }
 
+// failingByStep gives the titles of the checks of each step, of severity blocker or error,
+// that fail (in enforce mode: a check in monitor mode has its own status): a step cannot be
+// done while one of them fails. Warnings do not reopen a step.
+func failingByStep(cat policy.Catalogue, checks []store.CheckResult) map[campaign.Step][]string {
+	sorted := append([]store.CheckResult(nil), checks...)
+	sort.Slice(sorted, func(i, j int) bool { return sorted[i].CheckID < sorted[j].CheckID })
+	out := map[campaign.Step][]string{}
+	for _, c := range sorted {
+		if c.Status != string(readiness.CheckFail) || !serious(c.Severity) {
+			continue
+		}
+		meta, ok := cat.Check(c.CheckID)
+		if !ok || meta.Step < 1 {
+			continue
+		}
+		out[campaign.Step(meta.Step)] = append(out[campaign.Step(meta.Step)], meta.Title)
+	}
+	return out
+}
+
+// serious: a check of this severity keeps the school from being ready for the GAR.
+func serious(severity string) bool {
+	return severity == string(policy.SeverityBlocker) || severity == string(policy.SeverityError)
+}
+
 // sourceTimes reads when each source of a snapshot was exported.
 func sourceTimes(facts []byte) map[string]time.Time {
 	var sn struct {
@@ -259,7 +286,7 @@ func forecast(tm readiness.Timing, cat policy.Catalogue, uai, status string, che
 	times := sourceTimes(facts)
 	var items []campaign.ForecastItem
 	for _, c := range checks {
-		if c.Severity != string(policy.SeverityBlocker) && c.Severity != string(policy.SeverityError) {
+		if !serious(c.Severity) {
 			continue
 		}
 		unknown := c.Status == string(readiness.CheckUnknown) || c.Status == string(readiness.CheckError)
@@ -272,7 +299,10 @@ func forecast(tm readiness.Timing, cat policy.Catalogue, uai, status string, che
 		}
 		d := tm.DeadlineFor(meta.FixStage, now)
 		it := campaign.ForecastItem{Check: c.CheckID, Step: meta.Step, Severity: c.Severity, Title: meta.Title, Unknown: unknown,
-			Stage: meta.FixStage, FixBy: d.By, ReachesGAR: d.ReachesGAR}
+			Stage: meta.FixStage, FixBy: d.By, ReachesGAR: d.ReachesGAR,
+			// An unknown result lists the sources it could not use as its items (lib.unknown);
+			// one unknown for another reason (lib.unknown_because) has none.
+			SourceMissing: c.Status == string(readiness.CheckUnknown) && c.Items > 0}
 		if !unknown && meta.Step == 13 {
 			it.InFlight = inFlight(tm, meta, outcome, times, now)
 		}

@@ -24,9 +24,11 @@ import (
 
 // The schools of the test academy, in generation order.
 var defects = []fixture.Defects{
-	{},                              // clean lycée: every step shows done
-	{EmptyGroups: 2},                // links missing for two groups: step 12 not done, red until the links travel
-	{ENTEmptyGroups: 2},             // SIECLE-BEE is right, the ENT is not
+	{DivisionHeadcountOff: 1}, // clean lycée but for a warning of step 5: every step shows done
+	{EmptyGroups: 2},          // links missing for two groups: step 12 not done, red until the links travel
+	// SIECLE-BEE is right, the ENT is not; STS-Web shows the divisions (step 5) but one lacks
+	// its professeur principal (an error of step 5): the step is to redo.
+	{ENTEmptyGroups: 2, MissingPP: 1},
 	{NoLinks: true, NoGroups: true}, // a collège without groups
 }
 
@@ -109,6 +111,16 @@ func TestRefreshAcademy(t *testing.T) {
 		assert.Equal(t, campaign.StateDone, byNum[8].State, "deduced from step 11: %s", byNum[8].Evidence)
 		assert.Equal(t, campaign.StateDone, byNum[9].State, "deduced from the links file: %s", byNum[9].Evidence)
 
+		// A failing error check of a step the files show done reopens it, named; a warning
+		// (the clean school's head count) does not.
+		ent := stepsByNumber(must(st.SchoolSteps(ctx, scope, s.uais[2], 2026)))
+		assert.NotEqual(t, campaign.StateDone, ent[5].State)
+		assert.Contains(t, []campaign.StepState{campaign.StateInProgress, campaign.StateLate}, ent[5].State)
+		assert.Equal(t, campaign.EvidenceFact, ent[5].Source)
+		assert.Contains(t, ent[5].Evidence, "1 contrôle de cette étape échoue : « Professeur principal désigné dans chaque division »")
+		assert.NotContains(t, ent[5].Evidence, "Effectifs des divisions")
+		assert.Equal(t, campaign.StateDone, byNum[5].State, "a warning does not reopen a step: %s", byNum[5].Evidence)
+
 		groups := stepsByNumber(must(st.SchoolSteps(ctx, scope, s.uais[1], 2026)))
 		assert.NotEqual(t, campaign.StateDone, groups[12].State)
 		assert.Equal(t, campaign.EvidenceFact, groups[12].Source)
@@ -165,16 +177,21 @@ func TestRefreshAcademy(t *testing.T) {
 		assert.Contains(t, got.ExpiredReason, "Contredite par les fichiers")
 
 		// An attestation of a step the files cannot show holds.
-		att2, steps, err := tr.Attest(ctx, admin, s.academy, campaign.Attestation{UAI: s.uais[1], Step: 2}, store.Actor{Login: "ce.admin"}, s.now.Add(2*time.Hour))
+		att2, steps, err := tr.Attest(ctx, admin, s.academy, campaign.Attestation{UAI: s.uais[1], Step: 3}, store.Actor{Login: "ce.admin"}, s.now.Add(2*time.Hour))
 		require.NoError(t, err)
-		two := stepsByNumber(steps)[2]
-		if two.Source == campaign.EvidenceAttestation {
-			assert.Equal(t, att2.ID, two.AttestationID)
+		three := stepsByNumber(steps)[3]
+		if three.Source == campaign.EvidenceAttestation {
+			assert.Equal(t, att2.ID, three.AttestationID)
 		} else {
-			assert.Equal(t, campaign.StateDone, two.State, "the files show it already")
+			assert.Equal(t, campaign.StateDone, three.State, "the files show it already")
 		}
-		_, _, err = tr.Attest(ctx, admin, s.academy, campaign.Attestation{UAI: s.uais[0], Step: 2}, store.Actor{Login: "ce.admin"}, s.now)
+		_, _, err = tr.Attest(ctx, admin, s.academy, campaign.Attestation{UAI: s.uais[0], Step: 3}, store.Actor{Login: "ce.admin"}, s.now)
 		assert.ErrorIs(t, err, apperr.ErrNotFound, "not the admin's school")
+		// The academy's steps are not the school's to attest.
+		for _, step := range []campaign.Step{2, 13} {
+			_, _, err = tr.Attest(ctx, admin, s.academy, campaign.Attestation{UAI: s.uais[1], Step: step}, store.Actor{Login: "ce.admin"}, s.now)
+			assert.ErrorIs(t, err, apperr.ErrInvalid, "step %d", step)
+		}
 
 		// Year over year: this year's states, and last year's (none tracked) at the same date.
 		y, err := tr.YearOverYear(ctx, admin, s.uais[1], s.now.Add(3*time.Hour))
