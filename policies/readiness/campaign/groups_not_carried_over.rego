@@ -40,8 +40,8 @@ result := {
 } else := {
 	"status": "unknown",
 	"items": [lib.source_item("siecle")],
-	"reason": sprintf("Impossible de conclure pour %d groupe(s) de l'an dernier sans effectif calculé dans STS-Web (%s) : %s.", [
-		count(unresolved),
+	"reason": sprintf("Impossible de conclure pour %s de l'an dernier sans effectif calculé dans STS-Web (%s) : %s.", [
+		lib.plural(count(unresolved), "groupe", "groupes"),
 		concat(", ", sort(unresolved)),
 		lib.source_detail("siecle"),
 	]),

@@ -29,7 +29,7 @@ result := lib.unknown(meta.needs) if {
 	not input.facts.ent.structure_found
 } else := lib.verdict(failing)
 
-failing := {lib.item(lib.code(k, d), "division", sprintf("aucun élève dans l'annuaire de l'ENT (%d élève(s) actif(s) dans SIECLE-BEE)", [d.siecle.pupils])) |
+failing := {lib.item(lib.code(k, d), "division", sprintf("aucun élève dans l'annuaire de l'ENT (%s dans SIECLE-BEE)", [lib.plural(d.siecle.pupils, "élève actif", "élèves actifs")])) |
 	some k, d in lib.ent_divisions
 	d.ent.pupils == 0
 }

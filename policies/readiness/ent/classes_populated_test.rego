@@ -9,7 +9,7 @@ test_pass if {
 test_fail_empty_class if {
 	r := result with input as testdata.with_facts({"divisions": {"2NDE2": {"ent": {"pupils": 0}}}})
 	r.status == "fail"
-	r.items == {{"code": "2NDE2", "kind": "division", "detail": "aucun élève dans l'annuaire de l'ENT (28 élève(s) actif(s) dans SIECLE-BEE)"}}
+	r.items == {{"code": "2NDE2", "kind": "division", "detail": "aucun élève dans l'annuaire de l'ENT (28 élèves actifs dans SIECLE-BEE)"}}
 }
 
 test_fail_class_listed_only_in_ent if {

@@ -30,7 +30,7 @@ result := lib.unknown(meta.needs) if {
 	not input.facts.ent.structure_found
 } else := lib.verdict(failing)
 
-failing := {lib.item(lib.code(k, g), "group", sprintf("aucun élève dans l'annuaire de l'ENT (%d élève(s) actif(s) dans SIECLE-BEE)", [g.siecle.pupils])) |
+failing := {lib.item(lib.code(k, g), "group", sprintf("aucun élève dans l'annuaire de l'ENT (%s dans SIECLE-BEE)", [lib.plural(g.siecle.pupils, "élève actif", "élèves actifs")])) |
 	some k, g in lib.ent_groups
 	g.ent.pupils == 0
 }

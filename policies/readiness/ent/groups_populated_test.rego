@@ -9,7 +9,7 @@ test_pass if {
 test_fail_empty_group if {
 	r := result with input as testdata.with_facts({"groups": {"2NDE1 AGL1": {"ent": {"pupils": 0}}}})
 	r.status == "fail"
-	r.items == {{"code": "2NDE1 AGL1", "kind": "group", "detail": "aucun élève dans l'annuaire de l'ENT (15 élève(s) actif(s) dans SIECLE-BEE)"}}
+	r.items == {{"code": "2NDE1 AGL1", "kind": "group", "detail": "aucun élève dans l'annuaire de l'ENT (15 élèves actifs dans SIECLE-BEE)"}}
 }
 
 test_unknown_when_structure_not_in_feed if {

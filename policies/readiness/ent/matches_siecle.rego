@@ -37,11 +37,11 @@ result := lib.unknown(meta.needs) if {
 } else := {
 	"status": "unknown",
 	"items": failing,
-	"reason": sprintf("Synchronisation en cours : l'export SIECLE-BEE (%s) a moins de %d jours d'avance sur l'extraction de l'annuaire (%s) ; %d écart(s) à confirmer.", [
+	"reason": sprintf("Synchronisation en cours : l'export SIECLE-BEE (%s) a moins de %d jours d'avance sur l'extraction de l'annuaire (%s) ; %s à confirmer.", [
 		lib.fr_datetime(lib.export_ns.siecle),
 		lib.sync_delay_days,
 		lib.fr_datetime(lib.export_ns.ent),
-		count(failing),
+		lib.plural(count(failing), "écart", "écarts"),
 	]),
 } if {
 	count(failing) > 0
@@ -65,4 +65,7 @@ agreeing_divisions := {k | some k, d in lib.divisions; d.ent.pupils == d.siecle.
 
 agreeing_groups := {k | some k, g in lib.groups; g.ent.pupils == g.siecle.pupils}
 
-detail(s) := sprintf("%d élève(s) dans l'ENT, %d élève(s) actif(s) dans SIECLE-BEE", [s.ent.pupils, s.siecle.pupils])
+detail(s) := sprintf("%s dans l'ENT, %s dans SIECLE-BEE", [
+	lib.plural(s.ent.pupils, "élève", "élèves"),
+	lib.plural(s.siecle.pupils, "élève actif", "élèves actifs"),
+])

@@ -13,8 +13,8 @@ test_fail_when_settled if {
 	r := result with input as testdata.with_facts(gap)
 	r.status == "fail"
 	r.items == {
-		{"code": "2NDE1", "kind": "division", "detail": "27 élève(s) dans l'ENT, 30 élève(s) actif(s) dans SIECLE-BEE"},
-		{"code": "2NDE2 AGL1", "kind": "group", "detail": "10 élève(s) dans l'ENT, 14 élève(s) actif(s) dans SIECLE-BEE"},
+		{"code": "2NDE1", "kind": "division", "detail": "27 élèves dans l'ENT, 30 élèves actifs dans SIECLE-BEE"},
+		{"code": "2NDE2 AGL1", "kind": "group", "detail": "10 élèves dans l'ENT, 14 élèves actifs dans SIECLE-BEE"},
 	}
 }
 

@@ -94,6 +94,14 @@ source_labels := {
 
 source_label(s) := object.get(source_labels, s, s)
 
+# --- text ------------------------------------------------------------------------------
+
+# plural writes a count with its noun in agreement, « 1 groupe vide », « 2 groupes vides »:
+# French takes the singular for 0 and 1.
+plural(n, one, many) := sprintf("%d %s", [n, one]) if {
+	n < 2
+} else := sprintf("%d %s", [n, many])
+
 sources := {s: info | some s, info in input.facts.sources}
 
 # export_ns: when each present source's data was exported, else when Vigie received it.

@@ -193,3 +193,9 @@ test_custom_reads_the_package_annotations if {
 	]
 	lib.custom(chain) == {"id": "a.b", "needs": ["sts"]}
 }
+
+test_plural_agrees_in_french if {
+	lib.plural(0, "groupe vide", "groupes vides") == "0 groupe vide"
+	lib.plural(1, "groupe vide", "groupes vides") == "1 groupe vide"
+	lib.plural(2, "groupe vide", "groupes vides") == "2 groupes vides"
+}

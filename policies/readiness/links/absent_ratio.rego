@@ -27,9 +27,9 @@ active := input.facts.pupils.active
 
 absent := [p | some p in input.facts.pupils.links_absent]
 
-summary := sprintf("%d élève(s) actif(s) sur %d absent(s) du dernier fichier de liens (%s %%, seuil %d %%)", [
-	count(absent),
-	active,
+summary := sprintf("%s du dernier fichier de liens sur %s (%s %%, seuil %d %%)", [
+	lib.plural(count(absent), "élève absent", "élèves absents"),
+	lib.plural(active, "élève actif", "élèves actifs"),
 	lib.percent(count(absent), active),
 	lib.absent_ratio_pct,
 ])

@@ -19,7 +19,7 @@ test_fail_above_threshold_lists_every_pupil if {
 	r := result with input as inp
 	r.status == "fail"
 	count(r.items) == 13
-	r.summary == "13 élève(s) actif(s) sur 60 absent(s) du dernier fichier de liens (21,7 %, seuil 20 %)"
+	r.summary == "13 élèves absents du dernier fichier de liens sur 60 élèves actifs (21,7 %, seuil 20 %)"
 }
 
 test_source_example_350_of_713 if {

@@ -94,8 +94,8 @@ absent_detail(k) := sprintf("groupe de l'an dernier absent du dernier fichier de
 	previous_year[k]
 } else := sprintf("groupe créé dans STS-Web après l'export des liens : absent du dernier fichier de liens (exporté le %s)", [lib.fr_datetime(lib.export_ns.links)])
 
-covered_note := sprintf("Date de la dernière modification des groupes inconnue (aucun export STS-Web antérieur de l'année avec d'autres groupes) : le dernier fichier de liens, exporté le %s avant l'export STS-Web du %s, contient chacun des %d groupe(s) de STS-Web ayant un effectif prévu ou une division.", [
+covered_note := sprintf("Date de la dernière modification des groupes inconnue (aucun export STS-Web antérieur de l'année avec d'autres groupes) : le dernier fichier de liens, exporté le %s avant l'export STS-Web du %s, contient chacun des groupes de STS-Web ayant un effectif prévu ou une division (%s).", [
 	lib.fr_datetime(lib.export_ns.links),
 	lib.fr_datetime(lib.export_ns.sts),
-	count(linkable),
+	lib.plural(count(linkable), "groupe", "groupes"),
 ])

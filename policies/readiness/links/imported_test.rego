@@ -32,7 +32,7 @@ test_unknown_change_every_group_in_links_passes_with_note if {
 	r := result with input as testdata.with_facts(unknown_change)
 	r.status == "pass"
 	r.items == []
-	r.note == "Date de la dernière modification des groupes inconnue (aucun export STS-Web antérieur de l'année avec d'autres groupes) : le dernier fichier de liens, exporté le 01/10/2026 à 11 h 00 avant l'export STS-Web du 02/10/2026 à 10 h 00, contient chacun des 2 groupe(s) de STS-Web ayant un effectif prévu ou une division."
+	r.note == "Date de la dernière modification des groupes inconnue (aucun export STS-Web antérieur de l'année avec d'autres groupes) : le dernier fichier de liens, exporté le 01/10/2026 à 11 h 00 avant l'export STS-Web du 02/10/2026 à 10 h 00, contient chacun des groupes de STS-Web ayant un effectif prévu ou une division (2 groupes)."
 }
 
 test_unknown_change_without_history_value_passes_with_note if {
@@ -68,7 +68,7 @@ test_unknown_change_group_without_pupil_to_link_is_not_counted if {
 	inp := testdata.with_facts(object.union(unknown_change, {"groups": {"VIDE": new_group("VIDE", 0, [])}}))
 	r := result with input as inp
 	r.status == "pass"
-	contains(r.note, "chacun des 2 groupe(s)")
+	contains(r.note, "division (2 groupes).")
 }
 
 test_unknown_change_last_year_code_says_both if {

@@ -56,6 +56,6 @@ failing := {lib.item(lib.code(k, d), "division", detail(d, "calculé", ref)) |
 	(abs(d.siecle.pupils - ref) - 1) * 100 >= lib.tolerance_pct * ref
 }
 
-detail(d, label, ref) := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour un effectif %s de %d dans STS-Web (écart %d, tolérance %d)", [
-	d.siecle.pupils, label, ref, abs(d.siecle.pupils - ref), lib.allowed(ref),
+detail(d, label, ref) := sprintf("%s dans SIECLE-BEE pour un effectif %s de %d dans STS-Web (écart %d, tolérance %d)", [
+	lib.plural(d.siecle.pupils, "élève actif", "élèves actifs"), label, ref, abs(d.siecle.pupils - ref), lib.allowed(ref),
 ])

@@ -10,7 +10,7 @@ test_fail_against_computed if {
 	inp := testdata.with_facts({"divisions": {"2NDE1": {"siecle": {"pupils": 26}}}})
 	r := result with input as inp
 	r.status == "fail"
-	r.items == {{"code": "2NDE1", "kind": "division", "detail": "26 élève(s) actif(s) dans SIECLE-BEE pour un effectif calculé de 30 dans STS-Web (écart 4, tolérance 3)"}}
+	r.items == {{"code": "2NDE1", "kind": "division", "detail": "26 élèves actifs dans SIECLE-BEE pour un effectif calculé de 30 dans STS-Web (écart 4, tolérance 3)"}}
 }
 
 test_planned_when_computed_zero if {

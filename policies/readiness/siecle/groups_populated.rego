@@ -36,9 +36,9 @@ failing := {lib.item(lib.code(k, g), "group", detail(g)) |
 
 detail(g) := "aucun élève actif dans SIECLE-BEE : groupe absent de SIECLE-BEE" if {
 	not g.siecle.present
-} else := sprintf("aucun élève actif dans SIECLE-BEE (effectif prévu %d) ; %d élève(s) dans le fichier de liens EDT : import dans SIECLE-BEE à faire ou à vérifier", [
+} else := sprintf("aucun élève actif dans SIECLE-BEE (effectif prévu %d) ; %s dans le fichier de liens EDT : import dans SIECLE-BEE à faire ou à vérifier", [
 	g.sts.planned,
-	g.links.pupils,
+	lib.plural(g.links.pupils, "élève", "élèves"),
 ]) if {
 	g.links.pupils > 0
 } else := sprintf("aucun élève actif dans SIECLE-BEE (effectif prévu %d)", [g.sts.planned])

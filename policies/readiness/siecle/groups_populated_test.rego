@@ -17,7 +17,7 @@ test_fail_hints_at_links_file if {
 	inp := testdata.with_facts({"groups": {"2NDE1 AGL1": {"siecle": {"pupils": 0}}}})
 	r := result with input as inp
 	some i in r.items
-	contains(i.detail, "15 élève(s) dans le fichier de liens EDT")
+	contains(i.detail, "15 élèves dans le fichier de liens EDT")
 }
 
 test_fail_group_missing_from_siecle if {

@@ -31,8 +31,8 @@ result := lib.unknown(meta.needs) if {
 } else := {
 	"status": "unknown",
 	"items": [lib.source_item("siecle")],
-	"reason": sprintf("Impossible de conclure pour %d groupe(s) sans effectif calculé dans STS-Web (%s) : %s.", [
-		count(unresolved),
+	"reason": sprintf("Impossible de conclure pour %s sans effectif calculé dans STS-Web (%s) : %s.", [
+		lib.plural(count(unresolved), "groupe", "groupes"),
 		concat(", ", sort(unresolved)),
 		lib.source_detail("siecle"),
 	]),
@@ -68,8 +68,8 @@ by_siecle := {lib.item(lib.code(k, g), "group", detail) |
 	g.sts.planned > 0
 	diff := abs(g.siecle.pupils - g.sts.planned)
 	(diff - 1) * 100 >= lib.tolerance_pct * g.sts.planned
-	detail := sprintf("%d élève(s) actif(s) dans SIECLE-BEE pour %d prévus (écart %d, tolérance %d)", [
-		g.siecle.pupils, g.sts.planned, diff, lib.allowed(g.sts.planned),
+	detail := sprintf("%s dans SIECLE-BEE pour %s (écart %d, tolérance %d)", [
+		lib.plural(g.siecle.pupils, "élève actif", "élèves actifs"), lib.plural(g.sts.planned, "prévu", "prévus"), diff, lib.allowed(g.sts.planned),
 	])
 }
 

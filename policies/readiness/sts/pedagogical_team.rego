@@ -34,6 +34,6 @@ failing := {lib.item(lib.code(k, d), "division", detail(d)) |
 	d.sts.group_services_with_teacher == 0
 }
 
-detail(d) := sprintf("aucun service avec enseignant (%d service(s) sans enseignant, aucun par ses groupes)", [d.sts.services]) if {
+detail(d) := sprintf("aucun service avec enseignant (%s, aucun par ses groupes)", [lib.plural(d.sts.services, "service sans enseignant", "services sans enseignant")]) if {
 	d.sts.services > 0
 } else := "aucun service, ni pour la division ni pour ses groupes"

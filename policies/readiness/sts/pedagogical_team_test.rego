@@ -15,7 +15,7 @@ test_fail_without_teacher if {
 	inp := testdata.with_facts({"divisions": {"2NDE1": {"sts": {"services": 4, "services_with_teacher": 0, "group_services_with_teacher": 0}}}})
 	r := result with input as inp
 	r.status == "fail"
-	r.items == {{"code": "2NDE1", "kind": "division", "detail": "aucun service avec enseignant (4 service(s) sans enseignant, aucun par ses groupes)"}}
+	r.items == {{"code": "2NDE1", "kind": "division", "detail": "aucun service avec enseignant (4 services sans enseignant, aucun par ses groupes)"}}
 }
 
 test_fail_without_service if {

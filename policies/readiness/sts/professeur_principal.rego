@@ -51,7 +51,7 @@ assignments(d) := [pp | some pp in d.sts.pp]
 
 detail(d) := "aucun professeur principal désigné" if {
 	count(assignments(d)) == 0
-} else := sprintf("aucun professeur principal en fonction le %s (%d désignation(s) hors de leurs dates)", [
+} else := sprintf("aucun professeur principal en fonction le %s (%s)", [
 	lib.today_fr,
-	count(assignments(d)),
+	lib.plural(count(assignments(d)), "désignation hors de ses dates", "désignations hors de leurs dates"),
 ])

@@ -27,7 +27,7 @@ test_fail_when_pp_ended if {
 	r.status == "fail"
 	some i in r.items
 	i.code == "2NDE2"
-	i.detail == "aucun professeur principal en fonction le 05/10/2026 (2 désignation(s) hors de leurs dates)"
+	i.detail == "aucun professeur principal en fonction le 05/10/2026 (2 désignations hors de leurs dates)"
 }
 
 test_pass_when_one_of_several_active if {
