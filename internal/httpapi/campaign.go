@@ -62,7 +62,7 @@ func campaignOpDocs() map[string]opDoc {
 		"GET " + academy + "/steps":          {summary: "Step states of the schools, with counts per step and state", tag: "campaign", query: append(append([]param{{"step", "integer", "1 to 13"}, {"state", "string", "not_started, in_progress, done, blocked or late"}, {"uai", "string", "school"}}, yearQ...), pagingParams...), status: 200, resp: academyStepsJSON{}},
 		"GET " + academy + "/forecast":       {summary: "Handover forecast of every school; those that will still fail even if they act today come first (call these first)", tag: "campaign", query: []param{{"outcome", "string", "green, on_track, will_fail or unknown"}}, status: 200, resp: forecastListJSON{}},
 		"GET " + school + "/steps":           {summary: "The school's 13 steps with state, evidence, deadline and blocker, and its attestations", tag: "campaign", query: yearQ, status: 200, resp: schoolStepsJSON{}},
-		"POST " + school + "/attestations":   {summary: "Attest that a step is done (school admins); a newer contradicting fact expires it", tag: "campaign", body: attestationRequest{}, status: 201, resp: attestationResultJSON{}},
+		"POST " + school + "/attestations":   {summary: "Attest that a step of the school's own is done (school admins; not steps 2 and 13, the academy's); a newer contradicting fact expires it, a failing blocker or error check of the step shows it contradicted", tag: "campaign", body: attestationRequest{}, status: 201, resp: attestationResultJSON{}},
 		"DELETE " + school + "/attestations": {summary: "Withdraw the school's attestation of a step", tag: "campaign", query: append([]param{{"step", "integer", "1 to 13"}}, yearQ...), status: 200, resp: attestationJSON{}},
 		"GET " + school + "/forecast":        {summary: "The school's handover forecast", tag: "campaign", status: 200, resp: forecastJSON{}},
 		"GET " + school + "/year-over-year":  {summary: "The school's steps and status now and at the same date last year", tag: "campaign", query: []param{{"at", "string", "date (AAAA-MM-JJ, end of day) or RFC 3339 time (default: now)"}}, status: 200, resp: yearOverYearJSON{}},
@@ -419,7 +419,6 @@ func (s *Server) createAttestation(c *echo.Context) error {
 // withdrawAttestation withdraws the school's attestation of a step (?step=N) in force.
 func (s *Server) withdrawAttestation(c *echo.Context) error {
 	g := grantOf(c)
-	ctx := c.Request().Context()
 	year, err := yearParam(c, "year", s.now())
 	if err != nil {
 		return err
@@ -428,36 +427,52 @@ func (s *Server) withdrawAttestation(c *echo.Context) error {
 	if err != nil {
 		return apperr.Invalid("step=%q: want 1 to 13", c.QueryParam("step"))
 	}
-	if _, err := campaign.Step(step).Info(); err != nil {
-		return err
-	}
-	if _, err := s.schoolInScope(ctx, g); err != nil {
-		return err
-	}
-	atts, err := s.deps.Store.SchoolAttestations(ctx, g.scope, g.uai, year)
+	a, err := s.withdraw(c, g, campaign.Step(step), year)
 	if err != nil {
 		return err
 	}
+	return c.JSON(http.StatusOK, toAttestationJSON(a))
+}
+
+// withdraw withdraws the school's attestation of a step in force for the school year, audited,
+// and recomputes the school's steps; the API's DELETE and the school page's form share it.
+// Like attesting, it is for the school's own steps only.
+func (s *Server) withdraw(c *echo.Context, g *grant, step campaign.Step, year int) (campaign.Attestation, error) {
+	ctx := c.Request().Context()
+	info, err := step.Info()
+	if err != nil {
+		return campaign.Attestation{}, err
+	}
+	if !info.Attestable() {
+		return campaign.Attestation{}, apperr.Invalid("L'étape %d (%s) est faite par l'académie, pas par l'établissement : son attestation ne peut pas être retirée par l'établissement", int(step), info.Title)
+	}
+	if _, err := s.schoolInScope(ctx, g); err != nil {
+		return campaign.Attestation{}, err
+	}
+	atts, err := s.deps.Store.SchoolAttestations(ctx, g.scope, g.uai, year)
+	if err != nil {
+		return campaign.Attestation{}, err
+	}
 	var a campaign.Attestation
 	for _, x := range atts { // newest first
-		if int(x.Step) == step && x.Active() {
+		if x.Step == step && x.Active() {
 			a = x
 			break
 		}
 	}
 	if a.ID == 0 {
-		return fmt.Errorf("attestation of step %d of %s in force: %w", step, g.uai, apperr.ErrNotFound)
+		return campaign.Attestation{}, fmt.Errorf("attestation of step %d of %s in force: %w", step, g.uai, apperr.ErrNotFound)
 	}
 	a, err = s.deps.Store.WithdrawAttestation(ctx, g.scope, a.ID, s.actor(c))
 	if err != nil {
-		return err
+		return campaign.Attestation{}, err
 	}
 	if s.deps.Tracker != nil {
 		if _, err := s.deps.Tracker.RefreshSchool(ctx, g.scope, g.academy, g.uai, s.now()); err != nil {
-			return err
+			return campaign.Attestation{}, err
 		}
 	}
-	return c.JSON(http.StatusOK, toAttestationJSON(a))
+	return a, nil
 }
 
 type forecastItemJSON struct {

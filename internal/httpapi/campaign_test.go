@@ -107,15 +107,25 @@ func TestCampaignFlow(t *testing.T) {
 		// With the tracker wired (as vigie serve does), the steps are stored at once.
 		tr := testTracker(t, st)
 		e.srv.deps.Tracker = tr
+		// The academy's steps (2, 13) are not the school's to attest, nor to withdraw.
+		for _, step := range []int{2, 13} {
+			r = e.do(nil, request{method: "POST", path: acad + "/schools/" + uaiOwn + "/attestations", token: e.tokens["sa"],
+				body: map[string]any{"step": step, "comment": "Fait par l'académie"}})
+			assert.Equal(t, http.StatusBadRequest, r.status, string(r.body))
+			assert.Contains(t, string(r.body), "est faite par l'académie, pas par l'établissement")
+			r = e.do(nil, request{method: "DELETE", path: acad + "/schools/" + uaiOwn + "/attestations?step=" + itoa(step), token: e.tokens["sa"]})
+			assert.Equal(t, http.StatusBadRequest, r.status, string(r.body))
+			assert.Contains(t, string(r.body), "est faite par l'académie, pas par l'établissement")
+		}
 		r = e.do(nil, request{method: "POST", path: acad + "/schools/" + uaiOwn + "/attestations", token: e.tokens["sa"],
-			body: map[string]any{"step": 2, "comment": "Nomenclatures reçues"}})
+			body: map[string]any{"step": 9, "comment": "Élèves exportés vers EDT"}})
 		require.Equal(t, http.StatusCreated, r.status, string(r.body))
 		r.json(t, &ar)
 		require.Len(t, ar.Steps, 13)
-		assert.Equal(t, "attestation", ar.Steps[1].Source)
-		assert.Equal(t, "done", ar.Steps[1].State)
-		assert.Equal(t, "Terminée", ar.Steps[1].StateLabel)
-		assert.Contains(t, ar.Steps[1].Evidence, "Attestée par sa le")
+		assert.Equal(t, "attestation", ar.Steps[8].Source)
+		assert.Equal(t, "done", ar.Steps[8].State)
+		assert.Equal(t, "Terminée", ar.Steps[8].StateLabel)
+		assert.Contains(t, ar.Steps[8].Evidence, "Attestée par sa le")
 		assert.Equal(t, "done", ar.Steps[7].State, "step 8, attested before")
 
 		r = e.do(nil, request{method: "GET", path: acad + "/schools/" + uaiOwn + "/steps", token: e.tokens["sa"]})
@@ -129,20 +139,20 @@ func TestCampaignFlow(t *testing.T) {
 		assert.Equal(t, http.StatusNotFound, r.status, "another school of the academy is not the admin's")
 
 		// Withdrawn: the step is no longer done.
-		r = e.do(nil, request{method: "DELETE", path: acad + "/schools/" + uaiOwn + "/attestations?step=2", token: e.tokens["sa"]})
+		r = e.do(nil, request{method: "DELETE", path: acad + "/schools/" + uaiOwn + "/attestations?step=9", token: e.tokens["sa"]})
 		require.Equal(t, http.StatusOK, r.status, string(r.body))
 		check("DELETE", school+"/attestations", r)
 		var wj attestationJSON
 		r.json(t, &wj)
 		assert.Equal(t, ar.Attestation.ID, wj.ID)
 		assert.Equal(t, "Retirée par sa", wj.ExpiredReason)
-		r = e.do(nil, request{method: "DELETE", path: acad + "/schools/" + uaiOwn + "/attestations?step=2", token: e.tokens["sa"]})
+		r = e.do(nil, request{method: "DELETE", path: acad + "/schools/" + uaiOwn + "/attestations?step=9", token: e.tokens["sa"]})
 		assert.Equal(t, http.StatusNotFound, r.status, "none in force any more")
 		r = e.do(nil, request{method: "DELETE", path: acad + "/schools/" + uaiOwn + "/attestations?step=8", token: e.tokens["sup"]})
 		assert.Equal(t, http.StatusForbidden, r.status, "supervisors do not attest")
 		r = e.do(nil, request{method: "GET", path: acad + "/schools/" + uaiOwn + "/steps", token: e.tokens["sup"]})
 		r.json(t, &ss)
-		assert.NotEqual(t, "done", ss.Steps[1].State)
+		assert.NotEqual(t, "done", ss.Steps[8].State)
 
 		// The academy's step states and forecasts, after a refresh of the academy.
 		_, err := tr.RefreshAcademy(ctx, access.Academy(e.poit.ID), e.poit, time.Now())

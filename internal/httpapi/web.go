@@ -306,16 +306,17 @@ func (s *Server) render(c *echo.Context, status int, name, title string, page an
 
 // flashMessages are the confirmations shown after a form succeeded (?ok=key).
 var flashMessages = map[string]string{
-	"attestation": "Votre attestation est enregistrée ; l’étape est recalculée.",
-	"evaluation":  "L’établissement est évalué : le rapport, les étapes et la prévision ci-dessous tiennent compte des derniers fichiers reçus.",
-	"token":       "Le jeton est révoqué.",
-	"prefs":       "Vos préférences de notification sont enregistrées.",
-	"user":        "Le compte est créé.",
-	"grant":       "L’habilitation est enregistrée.",
-	"revoked":     "L’habilitation est retirée.",
-	"academy":     "L’académie est créée.",
-	"publie":      "Le brouillon est publié : les établissements seront évalués avec cette version dès la prochaine évaluation.",
-	"retour":      "La version choisie est de nouveau en vigueur.",
+	"attestation":         "Votre attestation est enregistrée ; l’étape est recalculée.",
+	"attestation_retiree": "L’attestation est retirée ; l’étape est recalculée.",
+	"evaluation":          "L’établissement est évalué : le rapport, les étapes et la prévision ci-dessous tiennent compte des derniers fichiers reçus.",
+	"token":               "Le jeton est révoqué.",
+	"prefs":               "Vos préférences de notification sont enregistrées.",
+	"user":                "Le compte est créé.",
+	"grant":               "L’habilitation est enregistrée.",
+	"revoked":             "L’habilitation est retirée.",
+	"academy":             "L’académie est créée.",
+	"publie":              "Le brouillon est publié : les établissements seront évalués avec cette version dès la prochaine évaluation.",
+	"retour":              "La version choisie est de nouveau en vigueur.",
 }
 
 // isPage tells whether a request is for a page (HTML) rather than the API, a probe, a static

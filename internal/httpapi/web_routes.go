@@ -31,6 +31,7 @@ func (s *Server) pageRoutes() []route {
 		// School admins (and supervisors): the school page, attestations.
 		{http.MethodGet, pagesSchool, ActionSchoolRead, s.pageSchool, classNormal},
 		{http.MethodPost, pagesSchool + "/etapes/:step/attester", ActionAttestationCreate, s.pageAttest, classNormal},
+		{http.MethodPost, pagesSchool + "/etapes/:step/retirer", ActionAttestationCreate, s.pageWithdraw, classNormal},
 		{http.MethodPost, pagesSchool + "/evaluer", ActionRunTrigger, s.pageEvaluate, classLong},
 		{http.MethodPost, pagesSchool + "/depot", ActionSchoolUpload, s.pageUpload, classFormUpload},
 

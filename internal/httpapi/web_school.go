@@ -45,6 +45,8 @@ type stepView struct {
 	BlockedBy   campaign.Step
 	Attestation *campaign.Attestation
 	CanAttest   bool
+	// CanWithdraw: the user may withdraw the step's attestation in force.
+	CanWithdraw bool
 }
 
 type schoolPage struct {
@@ -245,7 +247,8 @@ func (s *Server) stepViews(c *echo.Context, g *grant, canAttest bool) ([]stepVie
 			v.Deadline, v.Overdue, v.BlockedBy = st.Deadline, st.Overdue, st.BlockedBy
 		}
 		v.StateLabel = v.State.Label()
-		v.CanAttest = canAttest && s.deps.Tracker != nil && v.State != campaign.StateDone
+		v.CanAttest = canAttest && s.deps.Tracker != nil && info.Attestable() && v.State != campaign.StateDone && v.Attestation == nil
+		v.CanWithdraw = canAttest && info.Attestable() && v.Attestation != nil
 		out = append(out, v)
 	}
 	return out, nil
@@ -270,4 +273,18 @@ func (s *Server) pageAttest(c *echo.Context) error {
 		return err
 	}
 	return c.Redirect(http.StatusSeeOther, "/academies/"+url.PathEscape(g.academy.Code)+"/etablissements/"+url.PathEscape(g.uai)+"?ok=attestation#etape-"+strconv.Itoa(n))
+}
+
+// pageWithdraw withdraws the school's attestation of a step (the API's DELETE), from the
+// school page, and recomputes the school's steps.
+func (s *Server) pageWithdraw(c *echo.Context) error {
+	g := grantOf(c)
+	n, err := strconv.Atoi(c.Param("step"))
+	if err != nil {
+		return fmt.Errorf("step %q: %w", c.Param("step"), apperr.ErrNotFound)
+	}
+	if _, err := s.withdraw(c, g, campaign.Step(n), campaign.SchoolYearOf(s.now())); err != nil {
+		return err
+	}
+	return c.Redirect(http.StatusSeeOther, "/academies/"+url.PathEscape(g.academy.Code)+"/etablissements/"+url.PathEscape(g.uai)+"?ok=attestation_retiree#etape-"+strconv.Itoa(n))
 }

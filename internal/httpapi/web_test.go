@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"html"
 	"mime/multipart"
 	"net/http"
@@ -174,14 +175,59 @@ func TestPageAttestation(t *testing.T) {
 	assert.Contains(t, string(page.body), "Votre attestation est enregistrée")
 	assert.Contains(t, string(page.body), "Attestée par sa")
 	assert.Contains(t, string(page.body), "Bascule faite le 2 juillet")
+	step1 := stepSection(t, page.body, 1)
+	assert.Equal(t, 1, strings.Count(step1, "Attestée par"), "the attestation is told once: %s", step1)
+	assert.Equal(t, 1, strings.Count(step1, " à "), "its date once, in the page's style: %s", step1)
+	assert.NotRegexp(t, `\d\d/\d\d/\d{4}`, step1, "no numeric date beside the page's")
+	assert.Contains(t, step1, "Retirer l’attestation")
+	assert.NotContains(t, step1, "Attester l’étape 1")
+
+	// The academy's steps offer no attestation; attesting one is refused in French.
+	assert.NotContains(t, string(page.body), "Attester l’étape 2<")
+	assert.NotContains(t, string(page.body), "Attester l’étape 13<")
+	resp = e.form(b, own+"/etapes/13/attester", url.Values{"csrf_token": {csrf}})
+	assert.Equal(t, http.StatusBadRequest, resp.status)
+	assert.Contains(t, string(resp.body), "faite par l")
 
 	// Another school of the academy: not found; a supervisor may not attest.
 	resp = e.form(b, "/academies/poitiers/etablissements/"+uaiSibling+"/etapes/1/attester", url.Values{"csrf_token": {csrf}})
 	assert.Equal(t, http.StatusNotFound, resp.status)
+	resp = e.form(b, "/academies/poitiers/etablissements/"+uaiSibling+"/etapes/1/retirer", url.Values{"csrf_token": {csrf}})
+	assert.Equal(t, http.StatusNotFound, resp.status, "withdrawing at another school")
 	sup := browser(t)
 	supCSRF := e.loginPage(sup, "sup")
 	resp = e.form(sup, own+"/etapes/1/attester", url.Values{"csrf_token": {supCSRF}})
 	assert.Equal(t, http.StatusForbidden, resp.status)
+	resp = e.form(sup, own+"/etapes/1/retirer", url.Values{"csrf_token": {supCSRF}})
+	assert.Equal(t, http.StatusForbidden, resp.status)
+
+	// Withdrawn from the page (CSRF required): audited, the step is attestable again.
+	resp = e.form(b, own+"/etapes/1/retirer", url.Values{})
+	assert.Equal(t, http.StatusForbidden, resp.status, "no CSRF token")
+	resp = e.form(b, own+"/etapes/1/retirer", url.Values{"csrf_token": {csrf}})
+	require.Equal(t, http.StatusSeeOther, resp.status, string(resp.body))
+	page = e.do(b, request{method: http.MethodGet, path: strings.Split(resp.header.Get("Location"), "#")[0]})
+	assert.Contains(t, string(page.body), "L’attestation est retirée")
+	step1 = stepSection(t, page.body, 1)
+	assert.NotContains(t, step1, "Attestée par")
+	assert.Contains(t, step1, "Attester l’étape 1")
+	resp = e.form(b, own+"/etapes/1/retirer", url.Values{"csrf_token": {csrf}})
+	assert.Equal(t, http.StatusNotFound, resp.status, "none in force any more")
+	entries, _, err := e.st.ListAudit(context.Background(), access.Academy(e.poit.ID), store.AuditFilter{Action: "attestation.withdraw"})
+	require.NoError(t, err)
+	require.Len(t, entries, 1)
+	assert.Equal(t, "sa", entries[0].Actor)
+}
+
+// stepSection is the school page's item of one campaign step.
+func stepSection(t *testing.T, body []byte, n int) string {
+	t.Helper()
+	s := string(body)
+	i := strings.Index(s, `id="etape-`+strconv.Itoa(n)+`"`)
+	require.GreaterOrEqual(t, i, 0, "step %d on the page", n)
+	j := strings.Index(s[i:], "</li>")
+	require.Greater(t, j, 0)
+	return s[i : i+j]
 }
 
 func TestPagePolicyEditor(t *testing.T) {
