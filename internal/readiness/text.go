@@ -6,6 +6,8 @@ import (
 	"io"
 	"strings"
 	"time"
+
+	"github.com/vigie-edu/vigie/internal/fact"
 )
 
 var (
@@ -146,7 +148,10 @@ func stepLabel(c CheckReport) string {
 
 func itemLabel(it Item) string {
 	label, ok := kindLabels[it.Kind]
-	if !ok || it.Kind == "source" || it.Kind == "pupil" {
+	if it.Kind == "source" {
+		return fact.Source(it.Code).Label() // a file name stays as it is
+	}
+	if !ok || it.Kind == "pupil" {
 		return it.Code
 	}
 	return label[0] + " " + it.Code

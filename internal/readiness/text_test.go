@@ -33,6 +33,7 @@ func TestWriteText(t *testing.T) {
 		switch ev.Results[i].Check {
 		case "links.imported":
 			ev.Results[i].Reason = "Impossible de conclure : liens élèves-groupes EDT : aucun export déposé."
+			ev.Results[i].Items = []policy.Item{{Code: "links", Kind: "source", Detail: "aucun export déposé"}}
 		case "ent.teacher_links":
 			ev.Results[i].Mode = policy.ModeMonitor
 		}
@@ -70,6 +71,7 @@ func TestWriteText(t *testing.T) {
 		"   Pour quand\u00a0: avant le lundi 5 octobre 2026 à 20\u00a0h\u00a000, pour une arrivée au GAR le vendredi 9 octobre 2026 à 6\u00a0h\u00a000.",
 		"2. Liens importés (erreur, étape\u00a012, indéterminé)",
 		"   Quoi\u00a0: Impossible de conclure\u00a0: liens élèves-groupes EDT\u00a0: aucun export déposé.",
+		"     – liens élèves-groupes (EDT)\u00a0: aucun export déposé", // the source's label, not its code
 		"3. Groupes ENT (bloquant, étape\u00a013, échoue)",
 		"   Après\u00a0: n°\u00a01 (Groupes peuplés dans SIECLE-BEE), n°\u00a02 (Liens importés).",
 		"Sous surveillance, sans effet sur l’état (1)\u00a0:",

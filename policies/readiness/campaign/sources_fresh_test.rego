@@ -42,7 +42,7 @@ test_pass_with_a_note_when_the_export_time_is_the_upload_time if {
 	inp := testdata.with_facts({"sources": {"sts": {"export_time_from": "upload", "exported_at": "2026-10-05T06:00:00Z"}}})
 	r := result with input as inp
 	r.status == "pass"
-	r.note == "Date d'export absente du fichier, fraîcheur non garantie : STS-Web (export sts_emp) : date de dépôt retenue, 05/10/2026 à 08 h 00."
+	r.note == "Date d'export absente du fichier, fraîcheur non garantie : STS-Web (export sts_emp) : date de dépôt retenue, 05/10/2026 à 8 h 00."
 }
 
 test_note_names_each_estimated_source if {
@@ -53,7 +53,7 @@ test_note_names_each_estimated_source if {
 	r := result with input as inp
 	r.status == "pass"
 	contains(r.note, "STS-Web (export sts_emp) : date du fichier dans l'archive zip retenue, 02/10/2026 à 10 h 00 ; ")
-	contains(r.note, "SIECLE-BEE (export des élèves) : date de modification du fichier retenue, 02/10/2026 à 09 h 00.")
+	contains(r.note, "SIECLE-BEE (export des élèves) : date de modification du fichier retenue, 02/10/2026 à 9 h 00.")
 }
 
 test_no_note_when_every_time_is_read_in_the_file if {

@@ -77,7 +77,10 @@ ns_per_day := ((24 * 60) * 60) * 1000000000
 
 now_ns := time.parse_rfc3339_ns(input.now)
 
-fr_datetime(ns) := time.format([ns, "Europe/Paris", "02/01/2006 à 15 h 04"])
+# fr_datetime writes « 01/10/2026 à 9 h 00 »: the hour without a leading zero, as the pages do.
+fr_datetime(ns) := sprintf("%s à %d h %02d", [time.format([ns, "Europe/Paris", "02/01/2006"]), clock[0], clock[1]]) if {
+	clock := time.clock([ns, "Europe/Paris"])
+}
 
 # --- sources ---------------------------------------------------------------------------
 

@@ -37,7 +37,7 @@ test_stale_after_freshness_limit if {
 	# Exported 7 days and 1 minute before now (2026-10-05 10:00 Paris = 08:00 UTC).
 	stale := testdata.with_source_time("sts", "2026-09-28T07:59:00Z")
 	lib.source_state.sts == "stale" with input as stale
-	contains(lib.source_detail("sts"), "28/09/2026 à 09 h 59") with input as stale
+	contains(lib.source_detail("sts"), "28/09/2026 à 9 h 59") with input as stale
 
 	# Exactly 7 days is still fresh.
 	fresh := testdata.with_source_time("sts", "2026-09-28T08:00:00Z")

@@ -13,7 +13,7 @@ test_fail_links_before_groups_changed if {
 	r.items == [{
 		"code": "0790029CELEGROUPE2026261001090000.xml",
 		"kind": "source",
-		"detail": "dernier fichier de liens exporté d'EDT le 01/10/2026 à 11 h 00, avant la dernière modification des groupes dans STS-Web (02/10/2026 à 08 h 30)",
+		"detail": "dernier fichier de liens exporté d'EDT le 01/10/2026 à 11 h 00, avant la dernière modification des groupes dans STS-Web (02/10/2026 à 8 h 30)",
 	}]
 }
 
