@@ -92,29 +92,42 @@ func cmdImport(ctx context.Context, e env) error {
 // stderr, once: the importer logs them only at debug) and a summary.
 func writeImportResult(e env, res importer.Result) {
 	const nbsp = "\u00a0"
-	dup := 0
+	var files, imported, dup, rejected int
+	feed := 0
 	for _, f := range res.Files {
+		files += f.Count()
 		switch {
 		case f.Err != nil:
+			rejected += f.Count()
 			fmt.Fprintf(e.stderr, "refusé%s: %v\n", nbsp, f.Err)
 		case f.Duplicate:
-			dup++
+			dup += f.Count()
 			fmt.Fprintf(e.stdout, "déjà importé%s: %s (import n°%s%d)\n", nbsp, f.File, nbsp, f.Import.ID)
 		default:
+			imported += f.Count()
+			feed += f.Feed
 			where := f.Import.UAI
 			if where == "" {
 				where = plural(f.Import.Schools, "établissement", "établissements")
 			}
-			fmt.Fprintf(e.stdout, "importé%s: %s (%s, %s, exporté le %s, %s)\n", nbsp, f.File, fact.Source(f.Import.Kind).Label(),
+			what := fact.Source(f.Import.Kind).Label()
+			if f.Feed > 0 {
+				what += ", " + plural(f.Feed, "fichier du flux de l'annuaire importé", "fichiers du flux de l'annuaire importés ensemble")
+			}
+			fmt.Fprintf(e.stdout, "importé%s: %s (%s, %s, exporté le %s, %s)\n", nbsp, f.File, what,
 				where, readiness.FrenchDateTime(f.Import.ExportedAt, campaign.Paris), exportTimeFromLabels[f.Import.ExportTimeFrom])
 			for _, w := range f.Import.Warnings {
 				fmt.Fprintf(e.stdout, "  avertissement%s: %s\n", nbsp, w)
 			}
 		}
 	}
-	fmt.Fprintf(e.stdout, "%s%s: %d importé%s, %d déjà importé%s, %d refusé%s%s; faits reconstruits pour %s\n",
-		plural(len(res.Files), "fichier", "fichiers"), nbsp,
-		len(res.Files)-res.Rejected()-dup, pluralS(len(res.Files)-res.Rejected()-dup), dup, pluralS(dup), res.Rejected(), pluralS(res.Rejected()), nbsp,
+	together := ""
+	if feed > 1 {
+		together = fmt.Sprintf(" (dont les %d du flux de l'annuaire, ensemble)", feed)
+	}
+	fmt.Fprintf(e.stdout, "%s%s: %d importé%s%s, %d déjà importé%s, %d refusé%s%s; faits reconstruits pour %s\n",
+		plural(files, "fichier", "fichiers"), nbsp,
+		imported, pluralS(imported), together, dup, pluralS(dup), rejected, pluralS(rejected), nbsp,
 		plural(len(res.Snapshots), "établissement", "établissements"))
 }
 

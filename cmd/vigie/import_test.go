@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -13,6 +14,8 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/vigie-edu/vigie/internal/fixture"
 )
 
 // TestImportSpeaksFrench: `vigie import` reports in French like `vigie check`, each refused
@@ -85,4 +88,28 @@ func TestImportFileErrorsInFrench(t *testing.T) {
 	} {
 		assert.Equal(t, want, frenchFileError(err))
 	}
+}
+
+// TestImportCountsFeedFiles: the files of a directory feed are one import, but the summary
+// counts the files the user gave, and says they went in together.
+func TestImportCountsFeedFiles(t *testing.T) {
+	dir := t.TempDir()
+	vars := envFrom(map[string]string{"VIGIE_DATABASE_URL": filepath.Join(dir, "v.db"), "VIGIE_DATA_DIR": dir})
+	var out, errb bytes.Buffer
+	require.Equal(t, 0, run(context.Background(), []string{"schools", "import", "--academy", "poitiers", oneSchoolDirectory(t)}, vars, &out, &errb), errb.String())
+	paths, _ := writeSchool(t, fixture.SchoolSpec{Seed: 3, Now: fixture.DefaultNow, UAI: "0790029C", Pupils: 100})
+	var feed []string
+	for _, p := range paths {
+		if strings.Contains(filepath.Base(p), "_Complet_") {
+			feed = append(feed, p)
+		}
+	}
+	require.Greater(t, len(feed), 1)
+	n := strconv.Itoa(len(feed))
+
+	out.Reset()
+	errb.Reset()
+	require.Equal(t, 0, run(context.Background(), append([]string{"import", "--academy", "poitiers"}, feed...), vars, &out, &errb), errb.String())
+	assert.Contains(t, out.String(), "annuaire fédérateur (AAF), "+n+" fichiers du flux de l'annuaire importés ensemble, 1 établissement,")
+	assert.Contains(t, out.String(), n+" fichiers\u00a0: "+n+" importés (dont les "+n+" du flux de l'annuaire, ensemble), 0 déjà importé, 0 refusé\u00a0;")
 }

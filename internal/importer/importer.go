@@ -97,7 +97,11 @@ type FileOutcome struct {
 	Duplicate bool         // the same file was already imported: nothing changed
 	Err       error        // why it was refused (nil when accepted), or held
 	Held      bool         // an incomplete feed held at the caller's request: nothing recorded
+	Feed      int          // a directory feed's files, imported together as this one outcome; 0 for a file
 }
+
+// Count is how many uploaded files the outcome stands for.
+func (f FileOutcome) Count() int { return max(f.Feed, 1) }
 
 // Result is what an upload did.
 type Result struct {
@@ -192,6 +196,7 @@ func (im *Importer) importFiles(ctx context.Context, scope access.Scope, req Req
 		if err != nil {
 			return res, err
 		}
+		out.Feed = len(feed)
 		res.Files = append(res.Files, out)
 		for _, u := range uais {
 			touched[u] = true
