@@ -132,7 +132,7 @@ func (s *Service) SaveDraft(ctx context.Context, scope access.Scope, academy cam
 		return store.PolicyDraft{}, nil, fmt.Errorf("save draft %d: already published: %w", id, apperr.ErrConflict)
 	}
 	if u.Revision != d.Revision {
-		return store.PolicyDraft{}, nil, fmt.Errorf("save draft %d: revision %d, not %d: %w", id, d.Revision, u.Revision, apperr.ErrConflict)
+		return store.PolicyDraft{}, nil, &StaleDraftError{Draft: id, Revision: d.Revision, Given: u.Revision}
 	}
 	if len(u.Title) > 200 {
 		return store.PolicyDraft{}, nil, apperr.Invalid("title longer than 200 characters")
@@ -175,6 +175,26 @@ func (s *Service) CheckDraft(ctx context.Context, scope access.Scope, academy ca
 		return nil, err
 	}
 	return rep, nil
+}
+
+// StaleDraftError is a save of a draft from a revision older than its current one (saved
+// meanwhile, in another tab or by the API). It matches apperr.ErrConflict.
+type StaleDraftError struct {
+	Draft    int64
+	Revision int // the draft's current revision
+	Given    int // the revision the save started from
+}
+
+func (e *StaleDraftError) Error() string {
+	return fmt.Sprintf("save draft %d: revision %d, not %d: %v", e.Draft, e.Revision, e.Given, apperr.ErrConflict)
+}
+
+// Is makes a StaleDraftError match apperr.ErrConflict.
+func (e *StaleDraftError) Is(target error) bool { return target == apperr.ErrConflict }
+
+// French says what happened and what to do, for the author.
+func (e *StaleDraftError) French() string {
+	return fmt.Sprintf("Le brouillon a été modifié entre-temps (révision %d) : rechargez-le avant d'enregistrer.", e.Revision)
 }
 
 // DeleteDraft removes the owner's draft.

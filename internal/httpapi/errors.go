@@ -10,6 +10,7 @@ import (
 	"github.com/labstack/echo/v5"
 
 	"github.com/vigie-edu/vigie/internal/apperr"
+	"github.com/vigie-edu/vigie/internal/authoring"
 )
 
 // apiError is the JSON body of every error: a stable code, a French message, and the request
@@ -75,7 +76,10 @@ func (s *Server) handleError(c *echo.Context, err error) {
 			break
 		}
 	}
+	var stale *authoring.StaleDraftError
 	switch {
+	case errors.As(err, &stale):
+		body.Message = stale.French() // the generic conflict says neither what changed nor what to do
 	case matched:
 	case errors.As(err, &tooBig):
 		status, body, matched = http.StatusRequestEntityTooLarge, apiError{Code: "too_large", Message: "Contenu trop volumineux."}, true

@@ -129,6 +129,10 @@ func TestPolicyAuthoringFlow(t *testing.T) {
 	resp = e.do(nil, request{method: "PUT", path: base + "/drafts/" + strconv.FormatInt(d.ID, 10), token: tok, body: map[string]any{
 		"title": "Seuil", "revision": 1, "overrides": map[string]any{"absent_ratio_pct": 5}}})
 	assert.Equal(t, http.StatusConflict, resp.status, "stale revision")
+	var conflict apiError
+	resp.json(t, &conflict)
+	assert.Equal(t, "conflict", conflict.Code)
+	assert.Equal(t, "Le brouillon a été modifié entre-temps (révision 2) : rechargez-le avant d'enregistrer.", conflict.Message)
 	resp = e.do(nil, request{method: "PUT", path: base + "/drafts/" + strconv.FormatInt(d.ID, 10), token: tok, body: map[string]any{
 		"title": "Seuil", "revision": 2, "overrides": map[string]any{"absent_ratio_pct": 5}}})
 	require.Equal(t, http.StatusOK, resp.status, "%s", resp.body)
