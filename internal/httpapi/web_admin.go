@@ -19,6 +19,7 @@ type adminPage struct {
 	Academies []adminAcademy
 	Users     []access.User
 	Roles     []access.Role
+	UAIRole   access.Role // the role whose grants name UAIs
 	Error     string
 }
 
@@ -34,7 +35,7 @@ func (s *Server) pageAdmin(c *echo.Context) error { return s.renderAdmin(c, http
 func (s *Server) renderAdmin(c *echo.Context, status int, msg string) error {
 	ctx := c.Request().Context()
 	scope := grantOf(c).scope
-	out := adminPage{Roles: access.Roles, Error: msg}
+	out := adminPage{Roles: access.Roles, UAIRole: access.SchoolAdmin, Error: msg}
 	var err error
 	academies, err := s.deps.Store.ListAcademies(ctx, access.System())
 	if err != nil {

@@ -387,6 +387,7 @@ func TestPageAdminAndAccountForms(t *testing.T) {
 	assert.Contains(t, string(resp.body), "Demande refusée")
 	page := e.do(root, request{method: http.MethodGet, path: "/admin?ok=grant"})
 	assert.Contains(t, string(page.body), "L’habilitation est enregistrée.")
+	assert.Contains(t, string(page.body), "Rôle «\u00a0Administrateur d’établissement\u00a0» seulement, séparés par des virgules.", "the UAI hint names the role as the role list does")
 	assert.Contains(t, string(page.body), "Administrateur d’établissement · poitiers · "+uaiOwn+", "+uaiSibling)
 	u, err = e.st.UserByLogin(t.Context(), access.System(), "marie")
 	require.NoError(t, err)
