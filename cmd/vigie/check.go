@@ -23,7 +23,7 @@ import (
 // cmdCheck evaluates one school's export files without server or database and prints its
 // report. Exit status: 0 ready, 1 at risk or not ready, 2 bad input or usage.
 func cmdCheck(ctx context.Context, e env) error {
-	fs := flags("check", e)
+	fs := flags("check", e, "log-level", "log-format")
 	uai := fs.String("uai", "", "the school (default: the UAI the files name)")
 	year := fs.Int("year", 0, "school year, e.g. 2026 for 2026-2027 (default: the files' year)")
 	nowFlag := fs.String("now", "", "evaluation instant, RFC 3339 (default: now)")

@@ -21,7 +21,7 @@ import (
 )
 
 func cmdImport(ctx context.Context, e env) error {
-	fs := flags("import", e)
+	fs := flags("import", e, "database-url", "log-level", "log-format")
 	academy := fs.String("academy", "", "academy code (required)")
 	uai := fs.String("uai", "", "the school the files are for (optional: each file names its school)")
 	year := fs.Int("year", 0, "school year of the files, e.g. 2026 for 2026-2027 (default: the one in progress)")

@@ -8,7 +8,7 @@ import (
 )
 
 func cmdMigrate(ctx context.Context, e env) error {
-	fs := flags("migrate", e)
+	fs := flags("migrate", e, "database-url", "log-level", "log-format")
 	fs.Usage = func() {
 		fmt.Fprintln(e.stderr, "Usage: vigie migrate [flags] up|status")
 		fs.PrintDefaults()

@@ -81,7 +81,7 @@ func printProblems(w io.Writer, prefix string, ps []policy.Problem) {
 }
 
 func policyTest(ctx context.Context, e env) error {
-	fs := flags("policy test", e)
+	fs := flags("policy test", e, "log-level", "log-format")
 	coverage := fs.Bool("coverage", false, "print the coverage of each module")
 	filter := fs.String("run", "", "only the tests whose name matches this regular expression")
 	verbose := fs.Bool("v", false, "list every test, not only failures")
@@ -132,7 +132,7 @@ func policyTest(ctx context.Context, e env) error {
 }
 
 func policyCheck(ctx context.Context, e env) error {
-	fs := flags("policy check", e)
+	fs := flags("policy check", e, "log-level", "log-format")
 	const usage = "Usage: vigie policy check DIR|BUNDLE.tar.gz"
 	fs.Usage = func() { fmt.Fprintln(e.stderr, usage); fs.PrintDefaults() }
 	if _, err := parse(fs, e, e.args); err != nil {
@@ -176,7 +176,7 @@ func policyCheck(ctx context.Context, e env) error {
 }
 
 func policyFmt(e env) error {
-	fs := flags("policy fmt", e)
+	fs := flags("policy fmt", e, "log-level", "log-format")
 	list := fs.Bool("l", false, "list the files that are not formatted, change nothing; exit 1 if any")
 	const usage = "Usage: vigie policy fmt [-l] DIR|FILE.rego"
 	fs.Usage = func() { fmt.Fprintln(e.stderr, usage); fs.PrintDefaults() }

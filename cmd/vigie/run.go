@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"slices"
 	"sort"
 	"strings"
 
@@ -120,12 +121,59 @@ func usage(w io.Writer) {
 	fmt.Fprintln(w, "\nRun 'vigie <command> -h' for the flags of a command. Every flag also reads a VIGIE_* environment variable.")
 }
 
-// flags returns a flag set with every configuration flag registered.
-func flags(name string, e env) *flag.FlagSet {
+// flags returns a flag set with every configuration flag registered (each command accepts
+// them all, so one environment serves every command). Its help lists the command's own flags,
+// then the configuration flags it uses (all of them when uses is empty: serve, doctor), and
+// only names the others.
+func flags(name string, e env, uses ...string) *flag.FlagSet {
 	fs := flag.NewFlagSet("vigie "+name, flag.ContinueOnError)
 	fs.SetOutput(e.stderr)
 	config.Register(fs)
+	fs.Usage = func() { flagUsage(fs, uses) }
 	return fs
+}
+
+// flagUsage writes a command's help: see flags.
+func flagUsage(fs *flag.FlagSet, uses []string) {
+	w := fs.Output()
+	var own, used, other []*flag.Flag
+	fs.VisitAll(func(f *flag.Flag) {
+		switch {
+		case !config.IsFlag(f.Name):
+			own = append(own, f)
+		case len(uses) == 0 || slices.Contains(uses, f.Name):
+			used = append(used, f)
+		default:
+			other = append(other, f)
+		}
+	})
+	show := func(list []*flag.Flag) {
+		sub := flag.NewFlagSet("", flag.ContinueOnError)
+		sub.SetOutput(w)
+		for _, f := range list {
+			sub.Var(f.Value, f.Name, f.Usage)
+			sub.Lookup(f.Name).DefValue = f.DefValue
+		}
+		sub.PrintDefaults()
+	}
+	fmt.Fprintf(w, "Usage of %s:\n", fs.Name())
+	show(own)
+	if len(used) > 0 {
+		fmt.Fprintln(w, "\nConfiguration (each flag also reads its VIGIE_* environment variable):")
+		show(used)
+	}
+	if len(other) > 0 {
+		fmt.Fprintln(w, "\nServer configuration, accepted but not used by this command (see 'vigie serve -h'):")
+		line := " "
+		for _, f := range other {
+			if len(line)+len(f.Name) > 92 {
+				fmt.Fprintln(w, line)
+				line = " "
+			}
+			line += " -" + f.Name
+		}
+		fmt.Fprintln(w, line)
+	}
 }
 
 // parse parses args and loads the configuration.

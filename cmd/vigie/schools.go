@@ -16,7 +16,7 @@ func cmdSchools(ctx context.Context, e env) error {
 	if len(e.args) == 0 || e.args[0] != "import" {
 		return usagef("usage: vigie schools import --academy CODE [--academy-name NAME] FILE.csv")
 	}
-	fs := flags("schools import", e)
+	fs := flags("schools import", e, "database-url", "log-level", "log-format")
 	academy := fs.String("academy", "", "academy code (created when missing), e.g. poitiers")
 	academyName := fs.String("academy-name", "", "academy name when it is created (default: the code, capitalised)")
 	cfg, err := parse(fs, e, e.args[1:])

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -108,4 +109,18 @@ func BenchmarkSchoolsImport(b *testing.B) {
 			}
 		})
 	}
+}
+
+// TestSubcommandHelp: a command's help details its own flags and the configuration it uses,
+// each default once, and only names the server's settings.
+func TestSubcommandHelp(t *testing.T) {
+	var out, errb bytes.Buffer
+	assert.Equal(t, 0, run(context.Background(), []string{"schools", "import", "-h"}, envFrom(nil), &out, &errb))
+	help := errb.String()
+	assert.Contains(t, help, "  -academy string\n")
+	assert.Contains(t, help, "  -database-url string\n    \tpostgres:// URL for PostgreSQL; anything else is a SQLite file path (env VIGIE_DATABASE_URL) (default \"data/vigie.db\")\n")
+	assert.Equal(t, 1, strings.Count(help, "data/vigie.db"), "each default once")
+	assert.Contains(t, help, "\nServer configuration, accepted but not used by this command (see 'vigie serve -h'):\n  -addr -admin-addr ")
+	assert.NotContains(t, help, "HTTP listen address", "the server's flags are only named")
+	assert.NotContains(t, help, "127.0.0.1:8080")
 }

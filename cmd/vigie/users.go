@@ -28,7 +28,7 @@ func cmdUsers(ctx context.Context, e env) error {
 		return usagef("%s", usersUsage)
 	}
 	sub, args := e.args[0], e.args[1:]
-	fs := flags("users "+sub, e)
+	fs := flags("users "+sub, e, "database-url", "log-level", "log-format")
 	login := fs.String("login", "", "the account's login")
 	var run func(context.Context, *store.Store) error
 	switch sub {

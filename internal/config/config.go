@@ -101,13 +101,25 @@ func Register(fs *flag.FlagSet) {
 	t := reflect.TypeOf(Config{})
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
-		help := fmt.Sprintf("%s (env %s, default %q)", f.Tag.Get("help"), f.Tag.Get("env"), f.Tag.Get("default"))
+		// The flag package prints the default itself, once (and not when it is empty).
+		help := fmt.Sprintf("%s (env %s)", f.Tag.Get("help"), f.Tag.Get("env"))
 		if f.Type.Kind() == reflect.Bool {
 			fs.Bool(f.Tag.Get("flag"), f.Tag.Get("default") == "true", help)
 			continue
 		}
 		fs.String(f.Tag.Get("flag"), f.Tag.Get("default"), help)
 	}
+}
+
+// IsFlag reports whether name is a configuration flag.
+func IsFlag(name string) bool {
+	t := reflect.TypeOf(Config{})
+	for i := 0; i < t.NumField(); i++ {
+		if t.Field(i).Tag.Get("flag") == name {
+			return true
+		}
+	}
+	return false
 }
 
 func setField(v reflect.Value, raw string) error {
