@@ -18,11 +18,18 @@ import (
 var exportColumns = []string{
 	"UAI", "Établissement", "Type", "Département", "Bassin", "Statut", "Évalué le",
 	"Bloquants", "Erreurs", "Avertissements", "Indéterminés", "Actions à faire", "Élèves concernés",
-	"Contrôles à traiter",
+	"Contrôles à traiter", "Identifiants des contrôles",
 }
 
 var statusLabels = map[string]string{
 	"ready": "Prêt", "at_risk": "À risque", "not_ready": "Non prêt", store.StatusNone: "Non évalué",
+}
+
+// checkTitle is a check's French title as the pages show it; an unknown check (an academy's
+// own, since removed) keeps its id.
+func (s *Server) checkTitle(id string) string {
+	ch, _ := s.deps.Checks.Check(id)
+	return orDefault(frenchTypo(ch.Title), id)
 }
 
 // exportRows reads the schools of the academy view (with the list's filters) and the checks
@@ -45,10 +52,11 @@ func (s *Server) exportRows(c *echo.Context) ([][]any, error) {
 	out := make([][]any, 0, len(rows))
 	for _, r := range rows {
 		sj := toSchoolJSON(r)
-		var todo []string
+		var todo, ids []string
 		for _, ch := range checks[r.UAI] {
 			if ch.Status == "fail" || ch.Status == "unknown" || ch.Status == "error" {
-				todo = append(todo, ch.CheckID)
+				ids = append(ids, ch.CheckID)
+				todo = append(todo, s.checkTitle(ch.CheckID))
 			}
 		}
 		evaluated := ""
@@ -56,7 +64,8 @@ func (s *Server) exportRows(c *echo.Context) ([][]any, error) {
 			evaluated = sj.EvaluatedAt.In(campaign.Paris).Format("02/01/2006 15:04")
 		}
 		out = append(out, []any{r.UAI, r.Name, r.Kind.Label(), r.Departement, r.Bassin, statusLabels[sj.Status], evaluated,
-			sj.Blockers, sj.Errors, sj.Warnings, sj.Unknown, sj.Todo, sj.PupilsAffected, strings.Join(todo, ", ")})
+			sj.Blockers, sj.Errors, sj.Warnings, sj.Unknown, sj.Todo, sj.PupilsAffected,
+			strings.Join(todo, " ; "), strings.Join(ids, ", ")})
 	}
 	return out, nil
 }
@@ -123,7 +132,8 @@ func (s *Server) exportXLSX(c *echo.Context) error {
 		return fmt.Errorf("xlsx style: %w", err)
 	}
 	_ = sw.SetColWidth(2, 2, 40)
-	_ = sw.SetColWidth(14, 14, 60)
+	_ = sw.SetColWidth(14, 14, 80)
+	_ = sw.SetColWidth(15, 15, 40)
 	if err := sw.SetPanes(&excelize.Panes{Freeze: true, YSplit: 1, TopLeftCell: "A2", ActivePane: "bottomLeft"}); err != nil {
 		return fmt.Errorf("xlsx panes: %w", err)
 	}

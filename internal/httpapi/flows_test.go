@@ -11,11 +11,13 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	"github.com/xuri/excelize/v2"
 
+	"github.com/vigie-edu/vigie/internal/access"
 	"github.com/vigie-edu/vigie/internal/auth"
 	"github.com/vigie-edu/vigie/internal/auth/authtest"
 	"github.com/vigie-edu/vigie/internal/policy"
@@ -239,6 +241,17 @@ func mustJSON(t *testing.T, v any) []byte {
 // export uploaded for a school is accepted, recorded and audited.
 func TestExportsAndUpload(t *testing.T) {
 	e := newEnv(t, storetest.SQLite(t))
+	// The lycée's latest result: a failing check and one no longer in the catalogue.
+	ctx, scope := t.Context(), access.Academy(e.poit.ID)
+	run, err := e.st.StartRun(ctx, scope, store.Run{AcademyID: e.poit.ID, UAI: "0790029C", Trigger: "manual", RequestedBy: "sup", PolicyVersion: "test"})
+	require.NoError(t, err)
+	require.NoError(t, e.st.SaveResults(ctx, scope, run.ID, []store.Result{{UAI: "0790029C", Status: "ready", PolicyVersion: "test",
+		EvaluatedAt: time.Now(), Report: report("0790029C", "ready"), Checks: []store.CheckResult{
+			{CheckID: "siecle.groups_populated", Status: "fail", Severity: "blocker", Items: 1},
+			{CheckID: "academy.gone", Status: "unknown", Severity: "warning"},
+			{CheckID: "sts.groups_present", Status: "pass", Severity: "blocker"}}}}))
+	_, err = e.st.FinishRun(ctx, scope, run.ID, nil)
+	require.NoError(t, err)
 	csvResp := e.do(nil, request{method: "GET", path: "/api/v1/academies/poitiers/export.csv", token: e.tokens["sup"]})
 	require.Equal(t, http.StatusOK, csvResp.status)
 	assert.True(t, bytes.HasPrefix(csvResp.body, []byte("\xEF\xBB\xBFUAI;Établissement;Type;Département;")), "%q", csvResp.body[:40])
@@ -254,8 +267,14 @@ func TestExportsAndUpload(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, rows, 3)
 	assert.Equal(t, "Établissement", rows[0][1])
-	assert.Equal(t, "Contrôles à traiter", rows[0][13])
+	assert.Equal(t, []string{"Contrôles à traiter", "Identifiants des contrôles"}, rows[0][13:])
 	assert.Equal(t, []string{"0790029C", "Lycée Jean Macé", "Lycée", "79", "", "Prêt"}, rows[1][:6])
+	groups, ok := e.srv.deps.Checks.Check("siecle.groups_populated")
+	require.True(t, ok)
+	require.Len(t, rows[1], 15)
+	assert.ElementsMatch(t, []string{frenchTypo(groups.Title), "academy.gone"}, strings.Split(rows[1][13], " ; "), "the titles the page shows")
+	assert.ElementsMatch(t, []string{"siecle.groups_populated", "academy.gone"}, strings.Split(rows[1][14], ", "), "the ids beside them")
+	assert.Contains(t, string(csvResp.body), frenchTypo(groups.Title))
 
 	sts, err := os.ReadFile("../ingest/testdata/sts_emp_0790029C_2026.xml")
 	require.NoError(t, err)
