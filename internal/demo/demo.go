@@ -204,7 +204,11 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	accts := Accounts(schoolAdminSchools(latest, uaisOf(schools)))
+	checks, err := st.LatestCheckResults(ctx, scope, academy.ID, time.Time{})
+	if err != nil {
+		return Result{}, err
+	}
+	accts := Accounts(schoolAdminSchools(latest, checks, uaisOf(schools)))
 	if err := createAccounts(ctx, st, academy, accts); err != nil {
 		return Result{}, err
 	}
@@ -213,15 +217,27 @@ func Seed(ctx context.Context, st *store.Store, opts Options) (Result, error) {
 	return Result{Academy: academy, Accounts: accts, Seeded: true}, nil
 }
 
-// schoolAdminSchools chooses the demo school admin's two schools: one still not ready (a
-// to-do list to follow, steps to attest) and one ready or at risk, the lowest UAIs of each,
-// whatever the generator's draw; the lowest UAIs of all when the statuses do not allow it.
-func schoolAdminSchools(latest []store.Result, all []string) []string {
+// schoolAdminSchools chooses the demo school admin's two schools: one still not ready because
+// of a school-side check (a to-do list to follow, a step of its own to finish and attest) and
+// one ready or at risk, the lowest UAIs of each, whatever the generator's draw; the lowest
+// UAIs of all when the statuses do not allow it.
+func schoolAdminSchools(latest []store.Result, checks map[string][]store.CheckResult, all []string) []string {
 	sort.Slice(latest, func(i, j int) bool { return latest[i].UAI < latest[j].UAI })
+	// School-side: the STS-Web, SIECLE-BEE and links checks belong to steps the school does;
+	// the ENT checks are the academy's step 13, which a school cannot attest.
+	schoolSide := func(uai string) bool {
+		return slices.ContainsFunc(checks[uai], func(c store.CheckResult) bool {
+			return c.Status == "fail" && (c.Severity == "blocker" || c.Severity == "error") &&
+				(strings.HasPrefix(c.CheckID, "sts.") || strings.HasPrefix(c.CheckID, "siecle.") || strings.HasPrefix(c.CheckID, "links."))
+		})
+	}
 	var out []string
-	for _, want := range [][]string{{"not_ready"}, {"at_risk", "ready"}} {
+	for _, want := range []func(store.Result) bool{
+		func(r store.Result) bool { return r.Status == "not_ready" && schoolSide(r.UAI) },
+		func(r store.Result) bool { return r.Status == "at_risk" || r.Status == "ready" },
+	} {
 		for _, r := range latest {
-			if slices.Contains(want, r.Status) {
+			if want(r) && !slices.Contains(out, r.UAI) {
 				out = append(out, r.UAI)
 				break
 			}

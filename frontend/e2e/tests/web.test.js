@@ -199,9 +199,18 @@ test('a school admin sees its schools only, follows a to-do item, uploads files 
   assert.match(await page.locator('#resultat-depot').textContent(), /0790029C/);
   await checkA11y(page, 'etablissement-depot');
 
-  // Attest the first step not done yet (steps the files cannot show are attested).
-  const step = page.locator('.vg-step', { has: page.locator('details.vg-attest') }).first();
-  assert.ok(await step.count() === 1, 'a step to attest');
+  // Step 13 is the academy's: the school cannot attest it, done or not.
+  assert.equal(await page.locator('#etape-13 details.vg-attest').count(), 0, 'the academy\'s step is not attested by the school');
+
+  // Attest the first step not done yet (steps the files cannot show are attested), in the
+  // first of its schools that has one.
+  let step = null;
+  for (const uai of [best.uai, ...mine.filter((u) => u !== best.uai)]) {
+    await page.goto(`${ACADEMY}/etablissements/${uai}`);
+    const s = page.locator('.vg-step', { has: page.locator('details.vg-attest') }).first();
+    if (await s.count() === 1) { step = s; break; }
+  }
+  assert.ok(step, 'a step to attest in one of the schools');
   const stepId = await step.getAttribute('id');
   await step.locator('details.vg-attest summary').click();
   await step.locator('textarea').fill('Fait par le secrétariat, vérifié dans le logiciel.');
@@ -210,6 +219,10 @@ test('a school admin sees its schools only, follows a to-do item, uploads files 
   assert.match(await page.locator('#' + stepId).textContent(), /Attestée par etablissement/);
   await page.locator('#' + stepId).scrollIntoViewIfNeeded();
   await shot(page, '11-attestation');
+  // Withdrawn from the page: the step can be attested again.
+  await Promise.all([page.waitForURL(/ok=attestation_retiree/), page.locator('#' + stepId + ' form.vg-withdraw button').click()]);
+  await page.getByText('L’attestation est retirée').waitFor();
+  assert.doesNotMatch(await page.locator('#' + stepId).textContent(), /Attestée par/);
   assert.deepEqual(errors.filter((e) => !/Failed to load resource/.test(e)), []);
   await ctx.close();
 });
