@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/http/httptest"
@@ -282,16 +281,8 @@ func browser(t *testing.T) *http.Client {
 
 // multipartFiles builds a multipart body with one "file" part per name.
 func multipartFiles(t *testing.T, files map[string][]byte) ([]byte, string) {
-	var buf bytes.Buffer
-	w := multipart.NewWriter(&buf)
-	for name, content := range files {
-		fw, err := w.CreateFormFile("file", name)
-		require.NoError(t, err)
-		_, err = fw.Write(content)
-		require.NoError(t, err)
-	}
-	require.NoError(t, w.Close())
-	return buf.Bytes(), w.FormDataContentType()
+	t.Helper()
+	return uploadForm(t, "", files)
 }
 
 // expand fills {academy}, {uai} and {name} placeholders.
