@@ -116,16 +116,9 @@ func (s *Store) FinishJobPart(ctx context.Context, scope access.Scope, id int64,
 	if err := jobScope(scope, true); err != nil {
 		return JobPart{}, err
 	}
-	if counts == nil {
-		counts = map[string]int{}
-	}
-	b, err := json.Marshal(counts)
+	fields, err := finishFields(counts, partErr, now)
 	if err != nil {
-		return JobPart{}, fmt.Errorf("encode job part counts: %w", err)
-	}
-	fields := map[string]any{"status": JobDone, "finished_at": now.UTC(), "counts": string(b)}
-	if partErr != nil {
-		fields["status"], fields["error"] = JobFailed, truncate(partErr.Error(), 2000)
+		return JobPart{}, err
 	}
 	if err := s.ownedPart(ctx, id, replica, fields); err != nil {
 		return JobPart{}, err

@@ -180,16 +180,9 @@ func (s *Store) FinishJobRun(ctx context.Context, scope access.Scope, id int64, 
 	if err := jobScope(scope, true); err != nil {
 		return JobRun{}, err
 	}
-	if counts == nil {
-		counts = map[string]int{}
-	}
-	b, err := json.Marshal(counts)
+	fields, err := finishFields(counts, runErr, now)
 	if err != nil {
-		return JobRun{}, fmt.Errorf("encode job counts: %w", err)
-	}
-	fields := map[string]any{"status": JobDone, "finished_at": now.UTC(), "counts": string(b)}
-	if runErr != nil {
-		fields["status"], fields["error"] = JobFailed, truncate(runErr.Error(), 2000)
+		return JobRun{}, err
 	}
 	// A run done after retries keeps the last failed attempt's error: the history shows it.
 	if err := s.owned(ctx, id, replica, fields); err != nil {
@@ -200,6 +193,23 @@ func (s *Store) FinishJobRun(ctx context.Context, scope access.Scope, id int64, 
 		return JobRun{}, notFound(err, "job run %d", id)
 	}
 	return r.domain(), nil
+}
+
+// finishFields are the columns that close a job run or part: done with err nil, failed with
+// its (truncated) message otherwise, and the counts as JSON.
+func finishFields(counts map[string]int, err error, now time.Time) (map[string]any, error) {
+	if counts == nil {
+		counts = map[string]int{}
+	}
+	b, jerr := json.Marshal(counts)
+	if jerr != nil {
+		return nil, fmt.Errorf("encode job counts: %w", jerr)
+	}
+	fields := map[string]any{"status": JobDone, "finished_at": now.UTC(), "counts": string(b)}
+	if err != nil {
+		fields["status"], fields["error"] = JobFailed, truncate(err.Error(), 2000)
+	}
+	return fields, nil
 }
 
 func truncate(s string, n int) string {
